@@ -1,0 +1,123 @@
+"""The falcon apps (WSGI and ASGI): thin HTTP layers over ``service``."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import falcon
+import falcon.asgi
+
+from .clock import http_date
+from .codes import ZError
+from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
+from .service import Answer, Request, handle, routing_error
+from .state import State
+from .wire import error_body
+
+__all__ = ["ROUTES", "create_app"]
+
+ROUTES: dict[str, str] = {
+    "/management/v1/policies/login/second_factors/_search": LIST_SECOND_FACTORS,
+    "/management/v1/users/{user_id}/auth_factors/_search": LIST_AUTH_FACTORS,
+}
+INTERNAL = ZError(13, "An internal error occurred")
+
+
+def _send(resp: Any, state: State, answer: Answer) -> None:
+    resp.status = answer.status
+    resp.content_type = "application/json"
+    resp.data = answer.body
+    resp.set_header("Cache-Control", "no-store")
+    resp.set_header("Pragma", "no-cache")
+    resp.set_header("Expires", http_date(state.now_ns()))
+    resp.set_header("X-Robots-Tag", "none")
+    if answer.www_authenticate:
+        resp.set_header("WWW-Authenticate", answer.www_authenticate)
+
+
+def _request(req: Any, rpc: str, user_id: str | None) -> Request:
+    return Request(
+        rpc=rpc,
+        method=req.method,
+        path=req.path,
+        authorization=req.get_header("Authorization"),
+        org_header=req.get_header("x-zitadel-orgid") or None,
+        user_id=user_id,
+    )
+
+
+class _Route:
+    """One ZITADEL route: POST answers; every other method is 405, as the gateway does."""
+
+    def __init__(self, state: State, rpc: str) -> None:
+        self.state = state
+        self.rpc = rpc
+
+    def post(self, req: Any, resp: Any, user_id: str | None = None) -> None:
+        _send(resp, self.state, handle(self.state, _request(req, self.rpc, user_id)))
+
+    def not_allowed(self, req: Any, resp: Any, **params: Any) -> None:
+        _send(resp, self.state, routing_error(self.state, req.method, req.path, known_path=True))
+
+
+class _WsgiRoute(_Route):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        self.post(req, resp, **params)
+
+    def on_options(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        self.not_allowed(req, resp)
+
+
+class _AsgiRoute(_Route):
+    async def on_post(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
+    ) -> None:
+        self.post(req, resp, **params)
+
+    async def on_options(
+        self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
+    ) -> None:
+        self.not_allowed(req, resp)
+
+
+def _http_error_handler(state: State) -> Any:
+    def handler(req: Any, resp: Any, error: falcon.HTTPError, params: Any) -> None:
+        if error.status_code in (404, 405) or "Invalid HTTP method" in str(error.description):
+            # Falcon answers an unknown method on a route with 400; the gateway with 405.
+            known = req.uri_template is not None
+            _send(resp, state, routing_error(state, req.method, req.path, known_path=known))
+            return
+        code = 8 if error.status_code == 413 else 3
+        message = str(error.title or "invalid request")
+        _send(resp, state, Answer(error.status_code, error_body(ZError(code, message))))
+
+    return handler
+
+
+def _crash_handler(state: State) -> Any:
+    def handler(req: Any, resp: Any, error: Exception, params: Any) -> None:
+        state.server_errors.append(traceback.format_exc())
+        _send(resp, state, Answer(500, error_body(INTERNAL)))
+
+    return handler
+
+
+def _async(handler: Any) -> Any:
+    async def wrapped(req: Any, resp: Any, error: Any, params: Any, **kwargs: Any) -> None:
+        handler(req, resp, error, params)
+
+    return wrapped
+
+
+def create_app(scenario: Scenario | State, *, asgi: bool = False) -> Any:
+    """Build the falcon app serving a scenario (or a live ``State``); ASGI with ``asgi=True``."""
+    state = scenario if isinstance(scenario, State) else State(scenario)
+    app: Any = falcon.asgi.App() if asgi else falcon.App()
+    route_cls = _AsgiRoute if asgi else _WsgiRoute
+    for template, rpc in ROUTES.items():
+        app.add_route(template, route_cls(state, rpc))
+    wrap = _async if asgi else (lambda h: h)
+    app.add_error_handler(Exception, wrap(_crash_handler(state)))
+    app.add_error_handler(falcon.HTTPError, wrap(_http_error_handler(state)))
+    return app

@@ -1,0 +1,145 @@
+"""The ``zitadel-mock`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+from . import __version__
+from .errors import ZitadelMockError
+from .scenario import load_scenario
+
+if TYPE_CHECKING:
+    from .journal import Call
+    from .server import MockServer
+
+__all__ = ["main"]
+
+ServeFn = Callable[[argparse.Namespace, TextIO], int]
+
+_EPILOG = """\
+examples:
+  zitadel-mock serve --scenario fixtures/quickstart.yaml
+  zitadel-mock serve --scenario my.yaml --port 0          # a free port; the URL is printed
+  zitadel-mock serve --scenario my.yaml --host 0.0.0.0    # listen beyond this machine
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line on stderr and exit status 2, like every other user mistake.
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
+
+
+def _threads(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError("at least 1 thread is needed")
+    return count
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="zitadel-mock",
+        description="A faithful mock of ZITADEL's Management API MFA routes, driven by scenarios.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = commands.add_parser(
+        "serve",
+        help="serve a scenario over HTTP (waitress)",
+        description=(
+            "Serve ListLoginPolicySecondFactors and ListHumanAuthFactors for a scenario file. "
+            "Prints 'Serving on http://HOST:PORT' once listening, then one access-log line per "
+            "request on stderr. Stops cleanly on Ctrl-C or SIGTERM."
+        ),
+    )
+    serve.add_argument(
+        "--scenario", "-s", required=True, metavar="PATH", help="scenario file (YAML or JSON)"
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port", "-p", type=_port, default=8080, help="port (default: 8080; 0: a free one)"
+    )
+    serve.add_argument("--threads", type=_threads, default=4, help="worker threads (default: 4)")
+    serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
+    return parser
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    from .server import MockServer
+
+    scenario = load_scenario(args.scenario)
+    server = MockServer(scenario, host=args.host, port=args.port, threads=args.threads)
+    if not args.quiet:
+        _log_requests(server)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        print(f"Serving on {server.url}", file=out, flush=True)
+        stop.wait()
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _log_requests(server: MockServer) -> None:
+    log = logging.getLogger("zitadel_mock.access")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+    def log_call(call: Call) -> None:
+        forced = " (forced)" if call.forced else ""
+        log.info("%s %s %s %d%s", call.method, call.path, call.rpc or "-", call.status, forced)
+
+    server.state.observers.append(log_call)
+
+
+def main(argv: Sequence[str] | None = None, *, serve: ServeFn = _serve) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args, sys.stdout)
+    except ZitadelMockError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

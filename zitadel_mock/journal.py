@@ -1,0 +1,79 @@
+"""The request journal: what the mock was asked and what it answered, bounded."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Call", "Journal"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the mock answered."""
+
+    rpc: str | None  # None for a path that is no ZITADEL route
+    method: str
+    path: str
+    user_id: str | None  # the user in the path (ListHumanAuthFactors)
+    org_id: str | None  # the organisation in context, when one could be told
+    token: str | None  # the bearer token, as sent
+    status: int
+    body: bytes = field(repr=False)
+    forced: bool = False  # answered by a forced error
+
+    @property
+    def answer(self) -> Any:
+        """The answer's JSON body, decoded."""
+        return json.loads(self.body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rpc": self.rpc,
+            "method": self.method,
+            "path": self.path,
+            "user_id": self.user_id,
+            "org_id": self.org_id,
+            "token": self.token,
+            "status": self.status,
+            "forced": self.forced,
+            "answer": self.answer,
+        }
+
+
+class Journal:
+    """A thread-safe, bounded list of calls; the oldest are dropped and counted."""
+
+    def __init__(self, maxlen: int = 10_000) -> None:
+        self._calls: deque[Call] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    @property
+    def maxlen(self) -> int:
+        return self._calls.maxlen or 0
+
+    def append(self, call: Call) -> None:
+        with self._lock:
+            if len(self._calls) == self._calls.maxlen:
+                self.dropped += 1
+            self._calls.append(call)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+            self.dropped = 0
+
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(self.calls())

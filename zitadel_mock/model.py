@@ -1,0 +1,158 @@
+"""The typed, immutable objects a scenario becomes once loaded and validated."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+__all__ = [
+    "RPCS",
+    "AuthFactor",
+    "ErrorRule",
+    "Factor",
+    "FactorState",
+    "LoginPolicy",
+    "Member",
+    "Org",
+    "Scenario",
+    "Token",
+    "User",
+    "UserType",
+]
+
+LIST_SECOND_FACTORS = "ListLoginPolicySecondFactors"
+LIST_AUTH_FACTORS = "ListHumanAuthFactors"
+RPCS: tuple[str, ...] = (LIST_SECOND_FACTORS, LIST_AUTH_FACTORS)
+
+
+class Factor(enum.Enum):
+    """A second factor; the value is ZITADEL's ``SecondFactorType`` number."""
+
+    OTP = 1
+    U2F = 2
+    OTP_EMAIL = 3
+    OTP_SMS = 4
+
+    @property
+    def key(self) -> str:
+        """The scenario name: ``otp``, ``u2f``, ``otp_email``, ``otp_sms``."""
+        return self.name.lower()
+
+    @property
+    def second_factor_type(self) -> str:
+        """The ``SecondFactorType`` enum name, e.g. ``SECOND_FACTOR_TYPE_OTP``."""
+        return f"SECOND_FACTOR_TYPE_{self.name}"
+
+    @property
+    def json_member(self) -> str:
+        """The ``AuthFactor`` oneof member in JSON: ``otp``, ``u2f``, ``otpSms``, ``otpEmail``."""
+        head, _, tail = self.key.partition("_")
+        return head + tail.capitalize()
+
+    @classmethod
+    def parse(cls, value: str) -> Factor | None:
+        """Return the factor for a scenario name or a full enum name, or None."""
+        name = value.strip().upper().removeprefix("SECOND_FACTOR_TYPE_")
+        return cls.__members__.get(name)
+
+
+class FactorState(enum.Enum):
+    """``AuthFactorState``; only READY factors are ever listed."""
+
+    NOT_READY = 1
+    READY = 2
+
+    @property
+    def wire(self) -> str:
+        return f"AUTH_FACTOR_STATE_{self.name}"
+
+
+class UserType(enum.Enum):
+    HUMAN = "human"
+    MACHINE = "machine"
+
+
+@dataclass(frozen=True)
+class AuthFactor:
+    """One factor a human user has registered."""
+
+    type: Factor
+    state: FactorState = FactorState.READY
+    id: str = ""  # the U2F token id; empty for the other types
+    name: str = ""  # the name the user gave a U2F key
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    second_factors: tuple[Factor, ...]
+    processed_sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    org_id: str
+    type: UserType = UserType.HUMAN
+    auth_factors: tuple[AuthFactor, ...] = ()
+
+
+@dataclass(frozen=True)
+class Org:
+    id: str
+    name: str
+    login_policy: LoginPolicy | None = None  # None: the org follows the instance default
+    members: tuple[Member, ...] = ()
+
+
+@dataclass(frozen=True)
+class Token:
+    token: str
+    user_id: str
+    expired: bool = False
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """A forced error: matching requests get this answer before any auth check."""
+
+    code: int
+    rpc: str | None = None  # None: both routes
+    user_id: str | None = None
+    org_id: str | None = None
+    message: str | None = None
+    id: str | None = None
+    times: int | None = None  # None: always
+
+
+DEFAULT_POLICY = LoginPolicy((Factor.OTP, Factor.U2F))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A loaded scenario: everything the mock serves, immutable."""
+
+    orgs: tuple[Org, ...]
+    users: tuple[User, ...] = ()
+    instance_policy: LoginPolicy = DEFAULT_POLICY
+    instance_members: tuple[Member, ...] = ()
+    tokens: tuple[Token, ...] | None = None  # None: any "Bearer <token>" acts as IAM_OWNER
+    errors: tuple[ErrorRule, ...] = ()
+    seed: int = 0
+    clock_ns: int | None = None  # a frozen clock, in nanoseconds since the epoch
+    loaded_ns: int = 0  # when the scenario was loaded
+    source: str | None = field(default=None, compare=False)
+
+    def org(self, ref: str) -> Org | None:
+        """Find an org by id or name."""
+        return next((o for o in self.orgs if ref in (o.id, o.name)), None)
+
+    def user(self, ref: str) -> User | None:
+        """Find a user by id or username."""
+        return next((u for u in self.users if ref in (u.id, u.username)), None)

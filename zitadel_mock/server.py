@@ -1,0 +1,149 @@
+"""``MockServer``: the mock on waitress in a background thread, for scripts and test suites."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from types import TracebackType
+from typing import Any
+
+from .app import create_app
+from .errors import ServerError
+from .model import Scenario
+from .state import State
+
+__all__ = ["MockServer"]
+
+
+def _joining_dispatcher() -> Any:
+    from waitress.task import ThreadedTaskDispatcher
+
+    class JoiningDispatcher(ThreadedTaskDispatcher):
+        """Waitress's worker pool, keeping its threads so that stop() can join them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.started: list[threading.Thread] = []
+
+        def start_new_thread(self, target: Any, thread_no: int) -> None:
+            thread = threading.Thread(
+                target=target, name=f"zitadel-mock-worker-{thread_no}", args=(thread_no,)
+            )
+            thread.daemon = True
+            thread.start()
+            self.started.append(thread)
+
+    return JoiningDispatcher()
+
+
+class MockServer:
+    """Serve a scenario on ``host:port`` (a free port by default) from a background thread.
+
+    Use it as a context manager, or call ``start()`` and ``stop()``::
+
+        with MockServer(load_scenario("fixtures/quickstart.yaml")) as mock:
+            requests.post(mock.url + "/management/v1/...", headers=...)
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | State,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        threads: int = 4,
+        **waitress_options: Any,
+    ) -> None:
+        self.state = scenario if isinstance(scenario, State) else State(scenario)
+        self.host = host
+        self.port = port
+        self.threads = threads
+        self._options = waitress_options
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self._dispatcher: Any = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:50123`` (the real port once started)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> MockServer:
+        """Bind and start serving; raise ServerError if the address is taken."""
+        if self._thread is not None:
+            raise ServerError("the server is already running")
+        from waitress.server import create_server
+
+        self._dispatcher = _joining_dispatcher()
+        try:
+            # One numeric address: a name that resolves to several would get several sockets.
+            self.host = str(socket.getaddrinfo(self.host, None, type=socket.SOCK_STREAM)[0][4][0])
+            self._server = create_server(
+                create_app(self.state),
+                host=self.host,
+                port=self.port,
+                threads=self.threads,
+                _dispatcher=self._dispatcher,
+                clear_untrusted_proxy_headers=True,
+                **self._options,
+            )
+        except OSError as exc:
+            raise ServerError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
+        self._dispatcher.set_thread_count(self.threads)
+        # The socket is bound and listening: connections queue in the backlog from here on.
+        self.port = int(self._server.socket.getsockname()[1])
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"zitadel-mock-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every connection (keep-alive ones too), then end the loop and worker threads.
+
+        Waitress has no public shutdown: closing it from another thread waits for its loop's
+        timeout or hangs on open connections (waitress issues #343 and #372). So every
+        dispatcher is closed from inside the loop thread, through its trigger; the loop ends
+        when its map is empty.
+        """
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+
+        def close_all() -> None:
+            for dispatcher in list(server._map.values()):
+                dispatcher.close()
+
+        with contextlib.suppress(OSError):  # a closed trigger: the loop has ended already
+            server.trigger.pull_trigger(close_all)
+        thread.join()
+        self._dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self._join_workers()
+        self._server = self._thread = None
+
+    def _join_workers(self) -> None:
+        for worker in self._dispatcher.started:
+            worker.join()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<MockServer {self.url} {state}>"

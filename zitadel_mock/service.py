@@ -1,0 +1,162 @@
+"""The two routes as ZITADEL answers them: plain functions over the state, no HTTP.
+
+Order of a request: forced errors (so a test can force any answer), then ZITADEL's auth checks
+in its order (header, scheme, token, organisation, membership, permission), then request
+validation, then the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .codes import ZError
+from .journal import Call
+from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
+from .roles import POLICY_READ, USER_READ, grants
+from .state import State, View
+from .wire import auth_factors_body, error_body, second_factors_body
+
+__all__ = ["Answer", "Request", "handle", "routing_error"]
+
+PERMISSION = {LIST_SECOND_FACTORS: POLICY_READ, LIST_AUTH_FACTORS: USER_READ}
+MAX_USER_ID = 200
+_OWNER = frozenset({"IAM_OWNER"})
+
+AUTH_HEADER_MISSING = ZError(16, "auth header missing", www_authenticate=True)
+INVALID_AUTH_HEADER = ZError(16, "invalid auth header", "AUTH-toLo1", www_authenticate=True)
+TOKEN_INVALID = ZError(16, "Errors.Token.Invalid", "AUTH-7fs1e", www_authenticate=True)
+ORG_MISSING = ZError(7, "Organisation doesn't exist", "AUTH-Bs7Ds")
+NO_MEMBERSHIP = ZError(5, "membership not found", "AUTHZ-cdgFk")
+NO_PERMISSION = ZError(7, "No matching permissions found", "AUTH-5mWD2")
+USER_ID_LENGTH = ZError(
+    3,
+    "invalid ListHumanAuthFactorsRequest.UserId: "
+    "value length must be between 1 and 200 runes, inclusive",
+)
+NOT_FOUND = ZError(5, "Not Found")
+METHOD_NOT_ALLOWED = ZError(12, "Method Not Allowed", status=405)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the routes read of an HTTP request (the body and the query string: nothing)."""
+
+    rpc: str
+    method: str
+    path: str
+    authorization: str | None
+    org_header: str | None
+    user_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    www_authenticate: str | None = None
+
+
+def _error_answer(error: ZError) -> Answer:
+    return Answer(
+        error.http_status,
+        error_body(error),
+        error.full_message if error.www_authenticate else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Caller:
+    user_id: str | None
+    home_org: str | None
+    known: bool  # a valid token (or any token, when the scenario lists none)
+
+
+def _caller(view: View, token: str | None) -> _Caller:
+    if token is None:
+        return _Caller(None, None, False)
+    entry = view.tokens.get(token)
+    if entry is not None:
+        user = view.users.get(entry.user_id)
+        return _Caller(entry.user_id, user.org_id if user else None, not entry.expired)
+    if view.open_tokens and token:
+        return _Caller(None, view.first_org_id, True)
+    return _Caller(None, None, False)
+
+
+def _roles(view: View, caller: _Caller, org_id: str) -> frozenset[str] | None:
+    """The caller's roles in ``org_id`` (instance roles included); None without membership."""
+    if caller.user_id is None:  # an open-mode token: IAM_OWNER
+        return _OWNER
+    instance = view.instance_roles.get(caller.user_id)
+    in_org = view.org_roles.get((org_id, caller.user_id))
+    if instance is None and in_org is None:
+        return None
+    return (instance or frozenset()) | (in_org or frozenset())
+
+
+def _authorize(view: View, request: Request, caller: _Caller, org_id: str | None) -> ZError | None:
+    if not request.authorization:
+        return AUTH_HEADER_MISSING
+    if not request.authorization.startswith("Bearer "):
+        return INVALID_AUTH_HEADER
+    if not caller.known:
+        return TOKEN_INVALID
+    org = view.orgs.get(org_id) if org_id else None
+    if org is None or org.id != org_id:  # the index also holds names; the header is an id
+        return ORG_MISSING
+    roles = _roles(view, caller, org.id)
+    if roles is None:
+        return NO_MEMBERSHIP
+    if not grants(roles, PERMISSION[request.rpc]):
+        return NO_PERMISSION
+    return None
+
+
+def handle(state: State, request: Request) -> Answer:
+    """Answer one call of either route, and record it in the journal."""
+    view = state.view
+    auth = request.authorization
+    token = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
+    caller = _caller(view, token)
+    org_id = request.org_header or caller.home_org
+    forced = state.take_error(request.rpc, request.user_id, org_id)
+    if forced is not None:
+        answer = _error_answer(ZError.of(forced.code, forced.message, forced.id))
+    else:
+        answer = _answer(state, view, request, caller, org_id)
+    state.record(
+        Call(
+            request.rpc,
+            request.method,
+            request.path,
+            request.user_id,
+            org_id,
+            token,
+            answer.status,
+            answer.body,
+            forced is not None,
+        )
+    )
+    return answer
+
+
+def _answer(
+    state: State, view: View, request: Request, caller: _Caller, org_id: str | None
+) -> Answer:
+    denied = _authorize(view, request, caller, org_id)
+    if denied is not None:
+        return _error_answer(denied)
+    if request.rpc == LIST_SECOND_FACTORS:
+        policy = view.policies.get(org_id or "") or view.instance_policy
+        return Answer(200, second_factors_body(policy.policy, policy.updated_ns))
+    user_id = request.user_id or ""
+    if not 1 <= len(user_id) <= MAX_USER_ID:
+        return _error_answer(USER_ID_LENGTH)
+    return Answer(200, auth_factors_body(view.factors.get(user_id, ())))
+
+
+def routing_error(state: State, method: str, path: str, *, known_path: bool) -> Answer:
+    """A path that is no route (404), or a route called with another method than POST (405)."""
+    answer = _error_answer(METHOD_NOT_ALLOWED if known_path else NOT_FOUND)
+    state.record(Call(None, method, path, None, None, None, answer.status, answer.body))
+    return answer
