@@ -113,10 +113,12 @@ def parse_factors(value: object, path: Path) -> tuple[Factor, ...]:
 
 def parse_auth_factor(raw: object, path: Path, ids: IdGenerator, key: str) -> AuthFactor:
     """Read one auth factor: a bare name or ``{type, name, id, state}``."""
-    if isinstance(raw, str):
-        return AuthFactor(parse_factor(raw, path))
-    spec = expect_mapping(raw, path, ("type", "name", "id", "state"), required=("type",))
-    factor = parse_factor(spec["type"], (*path, "type"))
+    if isinstance(raw, str):  # a bare name means {type: name}
+        spec: Mapping[str, Any] = {"type": raw}
+        factor = parse_factor(raw, path)
+    else:
+        spec = expect_mapping(raw, path, ("type", "name", "id", "state"), required=("type",))
+        factor = parse_factor(spec["type"], (*path, "type"))
     for extra in ("name", "id"):
         if extra in spec and factor is not Factor.U2F:
             raise Invalid((*path, extra), f"only a u2f factor has a {extra}")
