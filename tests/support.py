@@ -8,7 +8,6 @@ import textwrap
 from typing import Any
 
 import falcon.testing
-import pytest
 
 from zitadel_mock import State, create_app, parse_scenario
 
@@ -114,12 +113,6 @@ def checked(result: Any) -> Any:
     else:
         check_auth_factors(body)
     return body
-
-
-@pytest.fixture(params=[False, True], ids=["wsgi", "asgi"])
-def asgi(request: pytest.FixtureRequest) -> bool:
-    """Run a test against the WSGI and the ASGI app."""
-    return bool(request.param)
 
 
 ACME = "259242039378444290"

@@ -11,7 +11,6 @@ from support import (
     MAIN,
     SECOND_FACTORS,
     U2F_ID,
-    asgi,  # noqa: F401
     auth_factors,
     bearer,
     checked,
@@ -194,7 +193,9 @@ def test_no_user_check_gives_an_empty_answer(asgi: bool, user_id: str) -> None:
 def test_only_not_ready_factors_give_an_empty_answer(asgi: bool) -> None:
     text = """
     version: 1
-    orgs: [{name: A, users: [{username: u, id: "1", auth_factors: [{type: otp, state: not_ready}]}]}]
+    orgs:
+      - name: A
+        users: [{username: u, id: "1", auth_factors: [{type: otp, state: not_ready}]}]
     """
     result = client(text, asgi).simulate_post(auth_factors("1"), headers=bearer("x"))
     assert result.content == b"{}"

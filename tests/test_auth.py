@@ -9,7 +9,6 @@ from support import (
     GLOBEX,
     MAIN,
     SECOND_FACTORS,
-    asgi,  # noqa: F401
     auth_factors,
     bearer,
     checked,
@@ -178,7 +177,8 @@ def role_scenario(role: str) -> str:
     return f"""
     version: 1
     instance: {{{instance}}}
-    orgs: [{{name: A, id: "1", {org}{"," if org else ""} users: [{{username: caller, type: machine}}]}}]
+    orgs:
+      - {{name: A, id: "1", {org}{"," if org else ""} users: [{{username: caller, type: machine}}]}}
     tokens: [{{token: t, user: caller}}]
     """
 

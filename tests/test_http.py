@@ -7,7 +7,6 @@ from support import (
     ALICE,
     MAIN,
     SECOND_FACTORS,
-    asgi,  # noqa: F401
     auth_factors,
     bearer,
     checked,

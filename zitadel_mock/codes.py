@@ -61,7 +61,6 @@ class ZError:
     code: int
     message: str
     id: str | None = None
-    www_authenticate: bool = False
     status: int | None = None  # an HTTP status other than the code's (the gateway's 405)
 
     @classmethod
@@ -72,6 +71,11 @@ class ZError:
     @property
     def http_status(self) -> int:
         return self.status or _HTTP[self.code]
+
+    @property
+    def www_authenticate(self) -> str | None:
+        """grpc-gateway sends the message as ``WWW-Authenticate`` with every UNAUTHENTICATED."""
+        return self.full_message if self.code == 16 else None
 
     @property
     def full_message(self) -> str:

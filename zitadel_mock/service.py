@@ -22,9 +22,9 @@ PERMISSION = {LIST_SECOND_FACTORS: POLICY_READ, LIST_AUTH_FACTORS: USER_READ}
 MAX_USER_ID = 200
 _OWNER = frozenset({"IAM_OWNER"})
 
-AUTH_HEADER_MISSING = ZError(16, "auth header missing", www_authenticate=True)
-INVALID_AUTH_HEADER = ZError(16, "invalid auth header", "AUTH-toLo1", www_authenticate=True)
-TOKEN_INVALID = ZError(16, "Errors.Token.Invalid", "AUTH-7fs1e", www_authenticate=True)
+AUTH_HEADER_MISSING = ZError(16, "auth header missing")
+INVALID_AUTH_HEADER = ZError(16, "invalid auth header", "AUTH-toLo1")
+TOKEN_INVALID = ZError(16, "Errors.Token.Invalid", "AUTH-7fs1e")
 ORG_MISSING = ZError(7, "Organisation doesn't exist", "AUTH-Bs7Ds")
 NO_MEMBERSHIP = ZError(5, "membership not found", "AUTHZ-cdgFk")
 NO_PERMISSION = ZError(7, "No matching permissions found", "AUTH-5mWD2")
@@ -60,7 +60,7 @@ def _error_answer(error: ZError) -> Answer:
     return Answer(
         error.http_status,
         error_body(error),
-        error.full_message if error.www_authenticate else None,
+        error.www_authenticate,
     )
 
 
