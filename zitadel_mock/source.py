@@ -94,10 +94,10 @@ def _parse_yaml(text: str, source: str | None) -> Any:
             f"key {dup.key!r} is given twice", source=source, line=dup.line
         ) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "not valid YAML"
         raise ScenarioError(
-            f"invalid YAML: {problem}", source=source, line=mark.line + 1 if mark else None
+            f"invalid YAML: {_yaml_problem(exc, text)}",
+            source=source,
+            line=exc.problem_mark.line + 1 if exc.problem_mark else None,
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"invalid YAML: {exc}", source=source) from None
@@ -105,6 +105,17 @@ def _parse_yaml(text: str, source: str | None) -> Any:
         raise ScenarioError("invalid YAML: nested too deeply", source=source) from None
     finally:
         loader.dispose()
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> str:
+    problem = exc.problem or exc.context or "not valid YAML"
+    mark = exc.problem_mark
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return "a tab character; YAML is indented with spaces"
+    context = exc.context_mark
+    if exc.context and context is not None and (mark is None or context.line != mark.line):
+        problem += f" ({exc.context} started on line {context.line + 1})"
+    return problem
 
 
 def line_of(text: str, path: Sequence[str | int]) -> int | None:
