@@ -80,23 +80,20 @@ class MockServer:
             raise ServerError("the server is already running")
         from waitress.server import create_server
 
+        listener = self._bind()
         self._dispatcher = _joining_dispatcher()
         try:
-            # One numeric address: a name that resolves to several would get several sockets.
-            self.host = str(socket.getaddrinfo(self.host, None, type=socket.SOCK_STREAM)[0][4][0])
             self._server = create_server(
                 create_app(self.state),
-                host=self.host,
-                port=self.port,
+                sockets=[listener],
                 threads=self.threads,
                 _dispatcher=self._dispatcher,
                 clear_untrusted_proxy_headers=True,
                 **self._options,
             )
-        except OSError as exc:
-            raise ServerError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
-            ) from None
+        except Exception:  # e.g. an unknown waitress option: leave no socket open
+            listener.close()
+            raise
         self._dispatcher.set_thread_count(self.threads)
         # The socket is bound and listening: connections queue in the backlog from here on.
         self.port = int(self._server.socket.getsockname()[1])
@@ -128,6 +125,29 @@ class MockServer:
         self._dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._join_workers()
         self._server = self._thread = None
+
+    def _bind(self) -> socket.socket:
+        """Bind here, so that a busy port raises now and leaves nothing half-open behind."""
+        try:
+            # One numeric address: a name that resolves to several would get several sockets.
+            family, _, _, _, address = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_STREAM
+            )[0]
+        except OSError as exc:
+            raise ServerError(f"cannot resolve {self.host!r}: {exc.strerror or exc}") from None
+        self.host = str(address[0])
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(address)
+        except OSError as exc:
+            listener.close()
+            raise ServerError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
+        return listener
 
     def _join_workers(self) -> None:
         for worker in self._dispatcher.started:
