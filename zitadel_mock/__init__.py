@@ -5,6 +5,7 @@ from __future__ import annotations
 from .app import create_app
 from .errors import ScenarioError, ServerError, ZitadelMockError
 from .journal import Call, Journal
+from .mock import MockAssertionError, ServerSideError, ZitadelMock
 from .model import (
     AuthFactor,
     ErrorRule,
@@ -28,14 +29,17 @@ __all__ = [
     "FactorState",
     "Journal",
     "LoginPolicy",
+    "MockAssertionError",
     "MockServer",
     "Org",
     "Scenario",
     "ScenarioError",
     "ServerError",
+    "ServerSideError",
     "State",
     "Token",
     "User",
+    "ZitadelMock",
     "ZitadelMockError",
     "__version__",
     "create_app",
