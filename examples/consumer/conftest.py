@@ -1,0 +1,1 @@
+# Lets the tests import mfa_check.py from this folder.
