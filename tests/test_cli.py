@@ -32,7 +32,7 @@ def test_serve_options_and_defaults() -> None:
     seen: list[argparse.Namespace] = []
     assert main(["serve", "--scenario", QUICKSTART], serve=fake_serve(seen)) == 0  # type: ignore[arg-type]
     args = seen[0]
-    assert (args.host, args.port, args.threads, args.quiet) == ("127.0.0.1", 8080, 4, False)
+    assert (args.host, args.port, args.threads, args.quiet) == ("127.0.0.1", 8080, 0, False)
     main(
         ["serve", "-s", QUICKSTART, "--host", "::1", "-p", "0", "--threads", "8", "-q"],
         serve=fake_serve(seen),  # type: ignore[arg-type]
@@ -47,7 +47,7 @@ def test_serve_options_and_defaults() -> None:
         (["serve"], "the following arguments are required: --scenario/-s"),
         (["serve", "-s", "x", "--port", "http"], "argument --port/-p: 'http' is not a port number"),
         (["serve", "-s", "x", "--port", "70000"], "70000 is not a port number (0 to 65535)"),
-        (["serve", "-s", "x", "--threads", "0"], "at least 1 thread is needed"),
+        (["serve", "-s", "x", "--threads", "-1"], "-1 is not a number of threads (0 or more)"),
         (["serve", "-s", "x", "--bogus"], "unrecognized arguments: --bogus"),
         (["launch"], "argument COMMAND: invalid choice: 'launch'"),
     ],

@@ -52,8 +52,8 @@ def _threads(value: str) -> int:
         count = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if count < 1:
-        raise argparse.ArgumentTypeError("at least 1 thread is needed")
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{count} is not a number of threads (0 or more)")
     return count
 
 
@@ -84,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", "-p", type=_port, default=8080, help="port (default: 8080; 0: a free one)"
     )
-    serve.add_argument("--threads", type=_threads, default=4, help="worker threads (default: 4)")
+    serve.add_argument(
+        "--threads",
+        type=_threads,
+        default=0,
+        help="worker threads; 0 (the default, and the fastest) answers on the serving thread",
+    )
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
     return parser
 

@@ -1,0 +1,262 @@
+"""The control API under ``/_mock/``: steer a running mock over HTTP, from any language.
+
+No ZITADEL route starts with ``/_mock``, so the prefix can never hide one. Whether the API is
+mounted is decided by ``decide_control`` from the address the server listens on: on by default
+on a loopback address only; anywhere else only with a token, which every control request must
+then carry (``Authorization: Bearer TOKEN`` or ``X-Mock-Token: TOKEN``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import traceback
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import falcon
+import falcon.constants
+
+from .control_ops import OPERATIONS, ControlError, ControlRequest, Operation, Reply
+from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from .openapi import openapi_document
+
+__all__ = [
+    "PREFIX",
+    "TOKEN_HEADER",
+    "ControlDecision",
+    "ControlOptions",
+    "decide_control",
+    "is_loopback",
+    "mount_control",
+]
+
+PREFIX = "/_mock"
+TOKEN_HEADER = "X-Mock-Token"
+MAX_BODY = 64 * 1024 * 1024  # a large scenario fits; a runaway upload does not
+
+
+@dataclass(frozen=True)
+class ControlOptions:
+    """How the control API is served: ``token``, if set, is required on every request."""
+
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class ControlDecision:
+    """Whether the control API is on (``options``) and why, in words for a log line."""
+
+    options: ControlOptions | None
+    reason: str
+
+    @property
+    def enabled(self) -> bool:
+        return self.options is not None
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` (a numeric address, or ``localhost``) is a loopback address."""
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return False  # another name: it may resolve to anything, so it is not trusted
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def decide_control(host: str, *, enabled: bool = True, token: str | None = None) -> ControlDecision:
+    """Decide whether a server listening on ``host`` serves the control API.
+
+    Off when not ``enabled`` (``--no-control``). With a token: on, and the token is required.
+    Without one: on for a loopback address only, since anyone who can reach the server could
+    otherwise change what it answers.
+    """
+    if not enabled:
+        return ControlDecision(None, "control API off (--no-control)")
+    if token:
+        return ControlDecision(ControlOptions(token), "control API on; the token is required")
+    if is_loopback(host):
+        return ControlDecision(ControlOptions(), f"control API on ({host} is a loopback address)")
+    return ControlDecision(
+        None,
+        f"control API off: {host} is not a loopback address; "
+        "give --control-token TOKEN to serve it with a token",
+    )
+
+
+def _token_matches(req: Any, token: str) -> bool:
+    given = req.get_header(TOKEN_HEADER)
+    if given is None:
+        auth = req.get_header("Authorization") or ""
+        scheme, _, value = auth.partition(" ")
+        given = value.strip() if scheme.lower() == "bearer" else None
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _send(resp: Any, reply: Reply, namespace: str | None = None) -> None:
+    resp.status = reply.status
+    resp.content_type = "application/json"
+    resp.data = (json.dumps(reply.body, indent=2, ensure_ascii=False) + "\n").encode()
+    resp.set_header("Cache-Control", "no-store")
+    if namespace is not None:
+        resp.set_header(NAMESPACE_HEADER, namespace)
+    if reply.status == 401:
+        resp.set_header("WWW-Authenticate", 'Bearer realm="zitadel-mock control API"')
+
+
+class _Control:
+    """What the WSGI and ASGI resources share: checks, dispatch and error answers."""
+
+    def __init__(self, namespaces: Namespaces, options: ControlOptions) -> None:
+        self.namespaces = namespaces
+        self.options = options
+
+    def refused(self, req: Any) -> Reply | None:
+        """A 401 if a token is required and the request does not carry it."""
+        if self.options.token is None or _token_matches(req, self.options.token):
+            return None
+        return Reply(
+            401,
+            {
+                "error": "the control API needs its token: send 'Authorization: Bearer TOKEN' "
+                f"or '{TOKEN_HEADER}: TOKEN'"
+            },
+        )
+
+    def too_large(self, req: Any) -> Reply | None:
+        if req.content_length is not None and req.content_length > MAX_BODY:
+            return Reply(413, {"error": f"the body is larger than {MAX_BODY} bytes"})
+        return None
+
+    def run(
+        self,
+        req: Any,
+        resp: Any,
+        op: Operation | None,
+        allow: str,
+        body: bytes,
+        params: dict[str, str],
+    ) -> None:
+        if op is None:
+            resp.set_header("Allow", allow)
+            _send(
+                resp,
+                Reply(
+                    405, {"error": f"{req.method} is not allowed on {req.path}; allowed: {allow}"}
+                ),
+            )
+            return
+        if len(body) > MAX_BODY:
+            _send(resp, Reply(413, {"error": f"the body is larger than {MAX_BODY} bytes"}))
+            return
+        try:
+            name = self.namespaces.name(req.get_header(NAMESPACE_HEADER))
+        except NamespaceError as exc:
+            _send(resp, Reply(400, {"error": str(exc)}))
+            return
+        query = parse_qs(req.query_string, keep_blank_values=True)
+        unknown = sorted(set(query) - set(op.query))
+        if unknown:
+            allowed = ", ".join(op.query) or "none"
+            message = f"unknown query parameter {unknown[0]!r}; expected: {allowed}"
+            _send(resp, Reply(400, {"error": message}), name)
+            return
+        request = ControlRequest(self.namespaces, name, params, query, body, req.content_type or "")
+        try:
+            reply = op.handler(request)
+        except ControlError as exc:
+            reply = Reply(exc.status, exc.body())
+        except Exception:
+            # A bug in the mock: keep the traceback where tests look for it, answer 500.
+            self.namespaces.default.server_errors.append(traceback.format_exc())
+            reply = Reply(500, {"error": "an exception was raised inside zitadel-mock"})
+        _send(resp, reply, name)
+
+    def not_found(self, req: Any, resp: Any) -> None:
+        refused = self.refused(req)
+        if refused is not None:
+            _send(resp, refused)
+            return
+        message = f"no control route {req.path}; see {PREFIX}/openapi.json"
+        _send(resp, Reply(404, {"error": message}))
+
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _wsgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
+    allow = ", ".join(sorted(ops))
+
+    def respond(self: object, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        refused = control.refused(req) or control.too_large(req)
+        if refused is not None:
+            _send(resp, refused)
+            return
+        body = req.bounded_stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
+        control.run(req, resp, ops.get(req.method), allow, body, params)
+
+    return _resource(respond)
+
+
+def _asgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
+    allow = ", ".join(sorted(ops))
+
+    async def respond(self: object, req: Any, resp: Any, **params: str) -> None:
+        refused = control.refused(req) or control.too_large(req)
+        if refused is not None:
+            _send(resp, refused)
+            return
+        body = await req.stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
+        control.run(req, resp, ops.get(req.method), allow, body, params)
+
+    return _resource(respond)
+
+
+def _resource(respond: Any) -> object:
+    """A resource answering every HTTP method, so that a wrong one gets the control API's 405."""
+    methods = {f"on_{m.lower()}": respond for m in falcon.constants.COMBINED_METHODS}
+    return type("ControlResource", (), methods)()
+
+
+def _openapi(request: ControlRequest) -> Reply:
+    return Reply(200, openapi_document(PREFIX))
+
+
+def routes() -> dict[str, dict[str, Operation]]:
+    """Every control route (full path template) with its operations by method."""
+    table: dict[str, dict[str, Operation]] = {}
+    for op in (
+        *OPERATIONS,
+        Operation("GET", "", _openapi),
+        Operation("GET", "/openapi.json", _openapi),
+    ):
+        table.setdefault(PREFIX + op.route, {})[op.method] = op
+    return table
+
+
+def mount_control(app: Any, namespaces: Namespaces, options: ControlOptions, *, asgi: bool) -> None:
+    """Add the control routes to a falcon app; unknown paths under the prefix get a JSON 404."""
+    control = _Control(namespaces, options)
+    make = _asgi_resource if asgi else _wsgi_resource
+    for template, ops in routes().items():
+        app.add_route(template, make(control, ops))
+    prefix = rf"{PREFIX}(/|$)"
+    if asgi:
+
+        async def asgi_sink(req: Any, resp: Any, **kwargs: Any) -> None:
+            control.not_found(req, resp)
+
+        app.add_sink(asgi_sink, prefix)
+    else:
+
+        def sink(req: Any, resp: Any, **kwargs: Any) -> None:
+            control.not_found(req, resp)
+
+        app.add_sink(sink, prefix)

@@ -1,0 +1,416 @@
+"""The control API's operations: plain functions over a namespace's state, no HTTP.
+
+Each operation reads a ``ControlRequest`` and returns a ``Reply`` (a status and a JSON-able
+body), or raises ``ControlError`` with a 4xx status and a precise message. An operation that
+fails changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .codes import CODE_NAMES
+from .errors import ScenarioError
+from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
+from .journal import Call
+from .model import RPCS, AuthFactor, ErrorRule, Factor, Scenario, Token, User
+from .namespaces import Namespaces
+from .scenario import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
+from .source import format_path
+from .state import State
+
+__all__ = ["OPERATIONS", "ControlError", "ControlRequest", "Operation", "Reply"]
+
+SCENARIO_SOURCE = "request body"
+
+
+class ControlError(Exception):
+    """A control request that cannot be carried out: a 4xx status and a one-line message."""
+
+    def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"error": self.message}
+        if self.errors is not None:
+            out["errors"] = self.errors
+        return out
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    """What an operation reads of a control request."""
+
+    namespaces: Namespaces
+    namespace: str
+    params: Mapping[str, str]  # from the route's URI template
+    query: Mapping[str, list[str]]
+    body: bytes = b""
+    content_type: str = ""
+
+    def state(self) -> State:
+        """The namespace's state (created on first use)."""
+        return self.namespaces.get(self.namespace)
+
+    def json(self) -> Any:
+        """The body as JSON; an empty or invalid body is a 400."""
+        if not self.body.strip():
+            raise ControlError(400, "expected a JSON body, got an empty one")
+        try:
+            return json.loads(self.body)
+        except UnicodeDecodeError:
+            raise ControlError(400, "the body is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise ControlError(
+                400, f"invalid JSON in the body: {exc.msg} (line {exc.lineno})"
+            ) from None
+
+    def object(self) -> dict[str, Any]:
+        value = self.json()
+        if not isinstance(value, dict):
+            raise ControlError(400, "expected a JSON object in the body")
+        return value
+
+
+Handler = Callable[[ControlRequest], Reply]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    route: str  # under the control prefix, e.g. "/errors"
+    handler: Handler
+    query: tuple[str, ...] = ()  # the query parameters it accepts
+
+
+def _unprocessable(exc: Invalid | ScenarioError) -> ControlError:
+    """A body that is well-formed JSON but not a valid request: 422 with the key path."""
+    path = format_path(exc.path) if isinstance(exc, Invalid) else exc.path
+    detail = {"path": path, "message": exc.message}
+    return ControlError(422, f"{path}: {exc.message}" if path else exc.message, [detail])
+
+
+def _checked(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except (Invalid, ScenarioError) as exc:
+        raise _unprocessable(exc) from None
+
+
+def _one(request: ControlRequest, key: str) -> str | None:
+    values = request.query.get(key)
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ControlError(400, f"query parameter {key!r} is given {len(values)} times")
+    return values[0]
+
+
+# -- JSON forms of the model -------------------------------------------------------------------
+
+
+def factor_json(factor: AuthFactor) -> dict[str, Any]:
+    return {
+        "type": factor.type.key,
+        "state": factor.state.name.lower(),
+        "id": factor.id or None,
+        "name": factor.name or None,
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "org_id": user.org_id,
+        "type": user.type.value,
+        "auth_factors": [factor_json(f) for f in user.auth_factors],
+    }
+
+
+def rule_json(rule: ErrorRule, remaining: int | None) -> dict[str, Any]:
+    return {
+        "rpc": rule.rpc,
+        "user_id": rule.user_id,
+        "org_id": rule.org_id,
+        "code": CODE_NAMES[rule.code],
+        "message": rule.message,
+        "id": rule.id,
+        "times": rule.times,
+        "remaining": remaining,
+    }
+
+
+def token_json(token: Token) -> dict[str, Any]:
+    return {"token": token.token, "user_id": token.user_id, "expired": token.expired}
+
+
+def scenario_json(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "source": scenario.source,
+        "orgs": [{"id": o.id, "name": o.name} for o in scenario.orgs],
+        "users": [user_json(u) for u in scenario.users],
+    }
+
+
+# -- the operations ----------------------------------------------------------------------------
+
+
+def health(request: ControlRequest) -> Reply:
+    spaces = request.namespaces
+    return Reply(
+        200,
+        {
+            "status": "ok",
+            "scenario": spaces.scenario.source,
+            "namespaces": len(spaces),
+            "reload_error": spaces.reload_error,
+        },
+    )
+
+
+def reset(request: ControlRequest) -> Reply:
+    state = request.state()
+    state.reset()
+    return Reply(200, {"namespace": request.namespace, "scenario": state.scenario.source})
+
+
+def get_scenario(request: ControlRequest) -> Reply:
+    return Reply(200, scenario_json(request.state().scenario))
+
+
+def replace_scenario(request: ControlRequest) -> Reply:
+    try:
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ControlError(400, "the body is not UTF-8 text") from None
+    kind = request.content_type.lower()
+    fmt = "json" if "json" in kind else "yaml" if "yaml" in kind else None
+    try:
+        scenario = parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
+    except ScenarioError as exc:
+        detail = {"line": exc.line, "path": exc.path, "message": exc.message}
+        raise ControlError(422, str(exc), [detail]) from None
+    request.state().load(scenario)
+    return Reply(200, scenario_json(scenario))
+
+
+def _calls(request: ControlRequest) -> list[Call]:
+    state = request.state()
+    rpc, user, org, status = (_one(request, key) for key in ("rpc", "user", "org", "status"))
+    if rpc is not None and rpc not in RPCS:
+        raise ControlError(400, f"rpc: {rpc!r} is not one of {', '.join(RPCS)}")
+    wanted_status = None
+    if status is not None:
+        if not (status.isdigit() and 100 <= int(status) <= 599):
+            raise ControlError(400, f"status: {status!r} is not an HTTP status (100 to 599)")
+        wanted_status = int(status)
+    view = state.view
+    # Names are resolved to ids; anything else is taken as an id, as a path can hold any id.
+    user_id = getattr(view.users.get(user), "id", user) if user is not None else None
+    org_id = getattr(view.orgs.get(org), "id", org) if org is not None else None
+    return [
+        call
+        for call in state.journal.calls()
+        if (rpc is None or call.rpc == rpc)
+        and (user_id is None or call.user_id == user_id)
+        and (org_id is None or call.org_id == org_id)
+        and (wanted_status is None or call.status == wanted_status)
+    ]
+
+
+def journal(request: ControlRequest) -> Reply:
+    calls = _calls(request)
+    log = request.state().journal
+    return Reply(
+        200,
+        {
+            "calls": [call.to_dict() for call in calls],
+            "count": len(calls),
+            "total": len(log),
+            "dropped": log.dropped,
+            "max": log.maxlen,
+        },
+    )
+
+
+def journal_count(request: ControlRequest) -> Reply:
+    return Reply(200, {"count": len(_calls(request))})
+
+
+def clear_journal(request: ControlRequest) -> Reply:
+    log = request.state().journal
+    count = len(log)
+    log.clear()
+    return Reply(200, {"cleared": count})
+
+
+def list_errors(request: ControlRequest) -> Reply:
+    rules = request.state().errors()
+    return Reply(200, {"errors": [rule_json(rule, left) for rule, left in rules]})
+
+
+def add_error(request: ControlRequest) -> Reply:
+    body = request.object()
+    # Checked here first: add_error(**body) would take a key like "self" as its own argument.
+    _checked(lambda: expect_mapping(body, (), ERROR_RULE_KEYS))
+    rule = _checked(lambda: request.state().add_error(**body))
+    return Reply(201, rule_json(rule, rule.times))
+
+
+def clear_errors(request: ControlRequest) -> Reply:
+    state = request.state()
+    count = len(state.errors())
+    state.clear_errors()
+    return Reply(200, {"cleared": count})
+
+
+def _org_id(state: State, ref: str) -> str:
+    org = state.view.orgs.get(ref)
+    if org is None:
+        raise ControlError(404, f"no org {ref!r} in this namespace")
+    return str(org.id)
+
+
+def _user_id(state: State, ref: str) -> str:
+    user = state.view.users.get(ref)
+    if user is None:
+        raise ControlError(404, f"no user {ref!r} in this namespace")
+    return str(user.id)
+
+
+def set_second_factors(request: ControlRequest) -> Reply:
+    state = request.state()
+    org_id = _org_id(state, request.params["org"])
+    body = request.object()
+    spec = _checked(lambda: expect_mapping(body, (), ("second_factors",), ("second_factors",)))
+    factors = spec["second_factors"]
+    if factors is not None:
+        _checked(lambda: expect_list(factors, ("second_factors",)))
+    _checked(lambda: state.set_second_factors(org_id, factors))
+    policy = state.view.policies.get(org_id)
+    names = None if policy is None else [f.key for f in policy.policy.second_factors]
+    return Reply(200, {"org_id": org_id, "second_factors": names})
+
+
+def clear_second_factors(request: ControlRequest) -> Reply:
+    state = request.state()
+    org_id = _org_id(state, request.params["org"])
+    state.set_second_factors(org_id, None)
+    return Reply(200, {"org_id": org_id, "second_factors": None})
+
+
+def add_factor(request: ControlRequest) -> Reply:
+    state = request.state()
+    user_id = _user_id(state, request.params["user"])
+    spec = request.json()
+    factor = _checked(lambda: state.add_factor(user_id, spec))
+    return Reply(201, {"user_id": user_id, "factor": factor_json(factor)})
+
+
+def remove_factor(request: ControlRequest) -> Reply:
+    state = request.state()
+    user_id = _user_id(state, request.params["user"])
+    which = request.params["factor"]
+    removed = state.remove_factor(user_id, which)
+    if removed == 0 and Factor.parse(which) is None:
+        raise ControlError(
+            404, f"{which!r} is no factor type (otp, u2f, otp_sms, otp_email) nor a factor id"
+        )
+    return Reply(200, {"user_id": user_id, "removed": removed})
+
+
+_USER_KEYS = ("username", "org", "id", "type", "auth_factors")
+
+
+def add_user(request: ControlRequest) -> Reply:
+    body = request.object()
+
+    def read() -> dict[str, Any]:
+        expect_mapping(body, (), _USER_KEYS, ("username",))
+        options: dict[str, Any] = {"username": expect_str(body["username"], ("username",))}
+        if body.get("org") is not None:
+            options["org"] = expect_str(body["org"], ("org",), allow_int=True)
+        if body.get("id") is not None:
+            options["id"] = expect_str(body["id"], ("id",), allow_int=True, max_len=MAX_USER_ID)
+        if "type" in body:
+            options["type"] = expect_str(body["type"], ("type",))
+        if "auth_factors" in body:
+            options["auth_factors"] = expect_list(body["auth_factors"], ("auth_factors",))
+        return options
+
+    options = _checked(read)
+    user = _checked(lambda: request.state().add_user(**options))
+    return Reply(201, user_json(user))
+
+
+def add_token(request: ControlRequest) -> Reply:
+    body = request.object()
+
+    def read() -> tuple[str, str, bool]:
+        expect_mapping(body, (), ("token", "user", "expired"), ("token", "user"))
+        expired = expect_bool(body["expired"], ("expired",)) if "expired" in body else False
+        return (
+            expect_str(body["token"], ("token",)),
+            expect_str(body["user"], ("user",), allow_int=True),
+            expired,
+        )
+
+    token, user, expired = _checked(read)
+    entry = _checked(lambda: request.state().add_token(token, user, expired=expired))
+    return Reply(201, token_json(entry))
+
+
+def list_namespaces(request: ControlRequest) -> Reply:
+    spaces = request.namespaces
+    return Reply(
+        200,
+        {
+            "namespaces": [{"name": n, "calls": len(s.journal)} for n, s in spaces.items()],
+            "max": spaces.max_namespaces,
+            "evicted": spaces.evicted,
+        },
+    )
+
+
+def drop_namespace(request: ControlRequest) -> Reply:
+    name = request.params["name"]
+    if not request.namespaces.drop(name):
+        raise ControlError(404, f"no namespace {name!r}")
+    return Reply(200, {"dropped": name})
+
+
+_FILTERS = ("rpc", "user", "org", "status")
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("GET", "/health", health),
+    Operation("POST", "/reset", reset),
+    Operation("GET", "/scenario", get_scenario),
+    Operation("PUT", "/scenario", replace_scenario),
+    Operation("GET", "/journal", journal, _FILTERS),
+    Operation("DELETE", "/journal", clear_journal),
+    Operation("GET", "/journal/count", journal_count, _FILTERS),
+    Operation("GET", "/errors", list_errors),
+    Operation("POST", "/errors", add_error),
+    Operation("DELETE", "/errors", clear_errors),
+    Operation("PUT", "/orgs/{org}/second_factors", set_second_factors),
+    Operation("DELETE", "/orgs/{org}/second_factors", clear_second_factors),
+    Operation("POST", "/users", add_user),
+    Operation("POST", "/users/{user}/factors", add_factor),
+    Operation("DELETE", "/users/{user}/factors/{factor}", remove_factor),
+    Operation("POST", "/tokens", add_token),
+    Operation("GET", "/namespaces", list_namespaces),
+    Operation("DELETE", "/namespaces/{name}", drop_namespace),
+)

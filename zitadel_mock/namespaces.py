@@ -1,0 +1,150 @@
+"""Namespaces: isolated copies of the mock's state, selected per request by a header.
+
+Parallel test jobs that share one server each send their own ``X-Mock-Namespace``; each
+namespace has its own state, journal and forced errors, created on first use from the loaded
+scenario. Requests without the header use the default namespace, whose state is the one a
+``MockServer`` exposes as ``server.state``.
+
+The registry is bounded: beyond ``max_namespaces`` (besides the default one), the namespace used
+least recently is forgotten (and counted in ``evicted``); its next request starts it again from
+the loaded scenario. A long-running server that sees a new namespace per CI job never grows
+without end.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+
+from .errors import ZitadelMockError
+from .model import Scenario
+from .state import State
+
+__all__ = [
+    "DEFAULT_NAMESPACE",
+    "MAX_NAMESPACES",
+    "NAMESPACE_HEADER",
+    "NamespaceError",
+    "Namespaces",
+]
+
+NAMESPACE_HEADER = "X-Mock-Namespace"
+DEFAULT_NAMESPACE = "default"
+MAX_NAMESPACES = 1000
+MAX_NAME = 128
+# Visible ASCII only: names travel in a header and appear in logs and JSON answers.
+_NAME = re.compile(rf"[\x21-\x7e]{{1,{MAX_NAME}}}")
+
+
+class NamespaceError(ZitadelMockError):
+    """An ``X-Mock-Namespace`` value that is no valid namespace name."""
+
+
+class Namespaces:
+    """A thread-safe registry of States keyed by namespace name, bounded by ``max_namespaces``.
+
+    ``scenario`` is the loaded scenario that every new namespace starts from; a ``State`` given
+    instead becomes the default namespace (and its scenario the loaded one).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | State,
+        *,
+        max_namespaces: int = MAX_NAMESPACES,
+        journal_size: int = 10_000,
+    ) -> None:
+        if max_namespaces < 1:
+            raise ValueError("max_namespaces must be at least 1")
+        self.default = (
+            scenario if isinstance(scenario, State) else State(scenario, journal_size=journal_size)
+        )
+        self.max_namespaces = max_namespaces
+        self.evicted = 0
+        self.reload_error: str | None = None  # the last rejected edit of the scenario file
+        self._scenario = self.default.scenario
+        self._spaces: OrderedDict[str, State] = OrderedDict()  # least recently used first
+        self._lock = threading.Lock()
+
+    @property
+    def scenario(self) -> Scenario:
+        """The loaded scenario: what a new namespace (or a dropped one) starts from."""
+        return self._scenario
+
+    @staticmethod
+    def name(value: str | None) -> str:
+        """Return the namespace name for a header value (absent or empty: the default one)."""
+        if value is None or not value.strip():
+            return DEFAULT_NAMESPACE
+        name = value.strip()
+        if not _NAME.fullmatch(name):
+            shown = name if len(name) <= 40 else name[:40] + "..."
+            raise NamespaceError(
+                f"{NAMESPACE_HEADER}: expected 1 to {MAX_NAME} visible ASCII characters "
+                f"(no spaces), got {shown!r}"
+            )
+        return name
+
+    def get(self, name: str | None) -> State:
+        """Return the State of a namespace (a header value), creating it on first use."""
+        name = self.name(name)
+        if name == DEFAULT_NAMESPACE:
+            return self.default
+        with self._lock:
+            state = self._spaces.get(name)
+            if state is not None:
+                self._spaces.move_to_end(name)
+                return state
+            state = State(self._scenario, journal_size=self.default.journal.maxlen)
+            # One list shared by every namespace, so that an access log sees all requests.
+            state.observers = self.default.observers
+            self._spaces[name] = state
+            if len(self._spaces) > self.max_namespaces:
+                self._spaces.popitem(last=False)
+                self.evicted += 1
+            return state
+
+    def lenient(self, value: str | None) -> State:
+        """Like ``get``, but an invalid name gives the default namespace (for error answers)."""
+        try:
+            return self.get(value)
+        except NamespaceError:
+            return self.default
+
+    def find(self, name: str) -> State | None:
+        """Return the State of an existing namespace, without creating or touching it."""
+        if name == DEFAULT_NAMESPACE:
+            return self.default
+        with self._lock:
+            return self._spaces.get(name)
+
+    def items(self) -> list[tuple[str, State]]:
+        """Every namespace with its State, the default one first."""
+        with self._lock:
+            return [(DEFAULT_NAMESPACE, self.default), *self._spaces.items()]
+
+    def drop(self, name: str) -> bool:
+        """Forget a namespace: its next request starts from the loaded scenario again.
+
+        The default namespace cannot be forgotten; it is loaded again from the loaded
+        scenario. Returns False if there is no such namespace.
+        """
+        if name == DEFAULT_NAMESPACE:
+            self.default.load(self._scenario)
+            return True
+        with self._lock:
+            return self._spaces.pop(name, None) is not None
+
+    def load(self, scenario: Scenario) -> None:
+        """Serve another scenario in every namespace, each from a clean state (a reload)."""
+        with self._lock:
+            self._scenario = scenario
+            states = [self.default, *self._spaces.values()]
+            # Under the lock, so that no namespace created meanwhile starts from the old one.
+            for state in states:
+                state.load(scenario)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return 1 + len(self._spaces)

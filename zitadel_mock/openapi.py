@@ -1,0 +1,358 @@
+"""The OpenAPI 3.1 document of the control API, served at ``/_mock/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .codes import CODE_NAMES
+from .model import RPCS
+from .namespaces import NAMESPACE_HEADER
+
+__all__ = ["openapi_document"]
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(kind: str) -> dict[str, Any]:
+    return {"type": [kind, "null"]}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": False,
+    }
+
+
+_FACTOR_TYPES = ["otp", "u2f", "otp_sms", "otp_email"]
+_STRING = {"type": "string"}
+_INTEGER = {"type": "integer"}
+_NAME_OR_ID = {"type": ["string", "integer"], "description": "a name or an id"}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": {"type": "string", "description": "what is wrong, in one line"},
+            "errors": {
+                "type": "array",
+                "items": _object(
+                    {"line": _nullable("integer"), "path": _STRING, "message": _STRING},
+                    ["path", "message"],
+                ),
+            },
+        },
+        ["error"],
+    ),
+    "Health": _object(
+        {
+            "status": {"const": "ok"},
+            "scenario": _nullable("string"),
+            "namespaces": _INTEGER,
+            "reload_error": {
+                "type": ["string", "null"],
+                "description": "the last rejected edit of the scenario file (--reload)",
+            },
+        }
+    ),
+    "Reset": _object({"namespace": _STRING, "scenario": _nullable("string")}),
+    "Factor": _object(
+        {
+            "type": {"enum": _FACTOR_TYPES},
+            "state": {"enum": ["ready", "not_ready"]},
+            "id": _nullable("string"),
+            "name": _nullable("string"),
+        }
+    ),
+    "User": _object(
+        {
+            "id": _STRING,
+            "username": _STRING,
+            "org_id": _STRING,
+            "type": {"enum": ["human", "machine"]},
+            "auth_factors": {"type": "array", "items": _ref("Factor")},
+        }
+    ),
+    "Scenario": _object(
+        {
+            "source": _nullable("string"),
+            "orgs": {"type": "array", "items": _object({"id": _STRING, "name": _STRING})},
+            "users": {"type": "array", "items": _ref("User")},
+        }
+    ),
+    "Call": _object(
+        {
+            "rpc": {"enum": [*RPCS, None]},
+            "method": _STRING,
+            "path": _STRING,
+            "user_id": _nullable("string"),
+            "org_id": _nullable("string"),
+            "token": _nullable("string"),
+            "status": _INTEGER,
+            "forced": {"type": "boolean"},
+            "answer": {"type": "object", "description": "the JSON body the mock answered"},
+        }
+    ),
+    "Journal": _object(
+        {
+            "calls": {"type": "array", "items": _ref("Call")},
+            "count": {"type": "integer", "description": "calls listed (after the filters)"},
+            "total": {"type": "integer", "description": "calls in the journal"},
+            "dropped": {"type": "integer", "description": "oldest calls dropped at the bound"},
+            "max": {"type": "integer", "description": "the journal's bound"},
+        }
+    ),
+    "Count": _object({"count": _INTEGER}),
+    "Cleared": _object({"cleared": _INTEGER}),
+    "ErrorRuleInput": _object(
+        {
+            "rpc": {"type": "string", "enum": list(RPCS)},
+            "user": _NAME_OR_ID,
+            "org": _NAME_OR_ID,
+            "code": {"type": ["string", "integer"], "examples": ["UNAVAILABLE", 14]},
+            "message": _STRING,
+            "id": _STRING,
+            "times": {"type": "integer", "minimum": 1},
+        },
+        ["code"],
+    ),
+    "ErrorRule": _object(
+        {
+            "rpc": {"enum": [*RPCS, None]},
+            "user_id": _nullable("string"),
+            "org_id": _nullable("string"),
+            "code": {"enum": sorted(CODE_NAMES.values())},
+            "message": _nullable("string"),
+            "id": _nullable("string"),
+            "times": _nullable("integer"),
+            "remaining": {"type": ["integer", "null"], "description": "null: always"},
+        }
+    ),
+    "ErrorRules": _object({"errors": {"type": "array", "items": _ref("ErrorRule")}}),
+    "SecondFactorsInput": _object(
+        {
+            "second_factors": {
+                "type": ["array", "null"],
+                "items": _STRING,
+                "description": "null: follow the instance default",
+            }
+        }
+    ),
+    "SecondFactors": _object(
+        {"org_id": _STRING, "second_factors": {"type": ["array", "null"], "items": _STRING}}
+    ),
+    "FactorInput": {
+        "oneOf": [
+            {"type": "string", "examples": _FACTOR_TYPES},
+            _object(
+                {"type": _STRING, "name": _STRING, "id": _STRING, "state": _STRING}, ["type"]
+            ),
+        ]
+    },
+    "FactorAdded": _object({"user_id": _STRING, "factor": _ref("Factor")}),
+    "FactorsRemoved": _object({"user_id": _STRING, "removed": _INTEGER}),
+    "UserInput": _object(
+        {
+            "username": _STRING,
+            "org": _NAME_OR_ID,
+            "id": {"type": ["string", "integer"]},
+            "type": {"enum": ["human", "machine"]},
+            "auth_factors": {"type": "array", "items": _ref("FactorInput")},
+        },
+        ["username"],
+    ),
+    "TokenInput": _object(
+        {"token": _STRING, "user": _NAME_OR_ID, "expired": {"type": "boolean"}},
+        ["token", "user"],
+    ),
+    "Token": _object({"token": _STRING, "user_id": _STRING, "expired": {"type": "boolean"}}),
+    "Namespaces": _object(
+        {
+            "namespaces": {
+                "type": "array",
+                "items": _object({"name": _STRING, "calls": _INTEGER}),
+            },
+            "max": _INTEGER,
+            "evicted": _INTEGER,
+        }
+    ),
+    "Dropped": _object({"dropped": _STRING}),
+}
+
+_ERRORS = {
+    "400": "the request cannot be read (JSON, query parameter, namespace name)",
+    "401": "a token is required and was not sent",
+    "404": "no such user, org or namespace",
+    "422": "the body is well-formed but invalid; nothing changed",
+}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    summary: str,
+    ok: str,
+    *,
+    status: str = "200",
+    body: str | None = None,
+    errors: str = "401",
+    params: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {status: {"description": "done", **_json(_ref(ok))}}
+    for code in ("400", *errors.split()):
+        responses[code] = {"description": _ERRORS[code], **_json(_ref("Error"))}
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(_ref(body))}
+    return op
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": _STRING, "description": description}
+
+
+_FILTER_PARAMS = [
+    {"name": "rpc", "in": "query", "schema": {"enum": list(RPCS)}},
+    {"name": "user", "in": "query", "schema": _STRING, "description": "username or id"},
+    {"name": "org", "in": "query", "schema": _STRING, "description": "org name or id"},
+    {"name": "status", "in": "query", "schema": {"type": "integer"}},
+]
+
+_DESCRIPTION = f"""\
+Steer a running zitadel-mock between tests: reset it, replace its scenario, read its request
+journal, force errors and change its state. JSON in and out; an error is a 4xx with
+`{{"error": "..."}}` and changes nothing.
+
+Every operation applies to the namespace named by the `{NAMESPACE_HEADER}` header (without it:
+the default namespace). Each namespace has its own state, journal and forced errors, created on
+first use from the loaded scenario.
+
+When the server was started with `--control-token TOKEN`, every request needs
+`Authorization: Bearer TOKEN` or `X-Mock-Token: TOKEN`.
+"""
+
+
+def openapi_document(prefix: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document of the control API mounted at ``prefix``."""
+    org = [_path("org", "org name or id")]
+    user = [_path("user", "username or id")]
+    paths: dict[str, Any] = {
+        "/health": {"get": _op("Tell that the mock is up (readiness probes)", "Health")},
+        "/reset": {
+            "post": _op("Drop every change, forced error and journal entry", "Reset")
+        },
+        "/scenario": {
+            "get": _op("Describe the scenario the namespace serves", "Scenario"),
+            "put": {
+                **_op("Serve another scenario (YAML or JSON body)", "Scenario", errors="401 422"),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/yaml": {"schema": _STRING},
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+            },
+        },
+        "/journal": {
+            "get": _op("List the calls answered, oldest first", "Journal", params=_FILTER_PARAMS),
+            "delete": _op("Clear the journal", "Cleared"),
+        },
+        "/journal/count": {
+            "get": _op("Count the calls answered", "Count", params=_FILTER_PARAMS)
+        },
+        "/errors": {
+            "get": _op("List the forced errors still to fire", "ErrorRules"),
+            "post": _op(
+                "Force an error (the fields of a scenario's errors entry)",
+                "ErrorRule",
+                status="201",
+                body="ErrorRuleInput",
+                errors="401 422",
+            ),
+            "delete": _op("Clear the forced errors", "Cleared"),
+        },
+        "/orgs/{org}/second_factors": {
+            "put": _op(
+                "Set an org's second factors (a custom login policy)",
+                "SecondFactors",
+                body="SecondFactorsInput",
+                errors="401 404 422",
+                params=org,
+            ),
+            "delete": _op(
+                "Make an org follow the instance default again",
+                "SecondFactors",
+                errors="401 404",
+                params=org,
+            ),
+        },
+        "/users": {
+            "post": _op("Add a user", "User", status="201", body="UserInput", errors="401 422")
+        },
+        "/users/{user}/factors": {
+            "post": _op(
+                "Register a factor for a human user",
+                "FactorAdded",
+                status="201",
+                body="FactorInput",
+                errors="401 404 422",
+                params=user,
+            )
+        },
+        "/users/{user}/factors/{factor}": {
+            "delete": _op(
+                "Remove a user's factors of a type, or the u2f factor with this id",
+                "FactorsRemoved",
+                errors="401 404",
+                params=[*user, _path("factor", "otp, u2f, otp_sms, otp_email or a u2f id")],
+            )
+        },
+        "/tokens": {
+            "post": _op(
+                "Make a bearer token act as a user",
+                "Token",
+                status="201",
+                body="TokenInput",
+                errors="401 422",
+            )
+        },
+        "/namespaces": {"get": _op("List the namespaces", "Namespaces")},
+        "/namespaces/{name}": {
+            "delete": _op(
+                "Forget a namespace: it starts again from the loaded scenario",
+                "Dropped",
+                errors="401 404",
+                params=[_path("name", "the namespace")],
+            )
+        },
+    }
+    namespace = {
+        "name": NAMESPACE_HEADER,
+        "in": "header",
+        "schema": _STRING,
+        "description": "the namespace to act on; absent: the default one",
+    }
+    for item in paths.values():
+        item["parameters"] = [namespace]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "zitadel-mock control API", "version": "1", "description": _DESCRIPTION},
+        "servers": [{"url": prefix}],
+        "security": [{}, {"bearer": []}, {"token": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "token": {"type": "apiKey", "in": "header", "name": "X-Mock-Token"},
+            },
+        },
+    }
