@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -10,7 +11,9 @@ import falcon.asgi
 
 from .clock import http_date
 from .codes import ZError
+from .control import ControlOptions, mount_control
 from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
+from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from .service import Answer, Request, handle, routing_error
 from .state import State
 from .wire import error_body
@@ -50,15 +53,17 @@ def _request(req: Any, rpc: str, user_id: str | None) -> Request:
 class _Route:
     """One ZITADEL route: POST answers; every other method is 405, as the gateway does."""
 
-    def __init__(self, state: State, rpc: str) -> None:
-        self.state = state
+    def __init__(self, resolve: Callable[[Any], State], rpc: str) -> None:
+        self.resolve = resolve  # the request's namespace -> its State
         self.rpc = rpc
 
     def post(self, req: Any, resp: Any, user_id: str | None = None) -> None:
-        _send(resp, self.state, handle(self.state, _request(req, self.rpc, user_id)))
+        state = self.resolve(req)
+        _send(resp, state, handle(state, _request(req, self.rpc, user_id)))
 
     def not_allowed(self, req: Any, resp: Any, **params: Any) -> None:
-        _send(resp, self.state, routing_error(self.state, req.method, req.path, known_path=True))
+        state = self.resolve(req)
+        _send(resp, state, routing_error(state, req.method, req.path, known_path=True))
 
 
 class _WsgiRoute(_Route):
@@ -81,8 +86,9 @@ class _AsgiRoute(_Route):
         self.not_allowed(req, resp)
 
 
-def _http_error_handler(state: State) -> Any:
+def _http_error_handler(resolve: Callable[[Any], State]) -> Any:
     def handler(req: Any, resp: Any, error: falcon.HTTPError, params: Any) -> None:
+        state = resolve(req)
         if error.status_code in (404, 405) or "Invalid HTTP method" in str(error.description):
             # Falcon answers an unknown method on a route with 400; the gateway with 405.
             known = req.uri_template is not None
@@ -95,8 +101,9 @@ def _http_error_handler(state: State) -> Any:
     return handler
 
 
-def _crash_handler(state: State) -> Any:
+def _crash_handler(resolve: Callable[[Any], State]) -> Any:
     def handler(req: Any, resp: Any, error: Exception, params: Any) -> None:
+        state = resolve(req)
         state.server_errors.append(traceback.format_exc())
         _send(resp, state, Answer(500, error_body(INTERNAL)))
 
@@ -110,14 +117,42 @@ def _async(handler: Any) -> Any:
     return wrapped
 
 
-def create_app(scenario: Scenario | State, *, asgi: bool = False) -> Any:
-    """Build the falcon app serving a scenario (or a live ``State``); ASGI with ``asgi=True``."""
-    state = scenario if isinstance(scenario, State) else State(scenario)
+def _namespace_error_handler(spaces: Namespaces) -> Any:
+    def handler(req: Any, resp: Any, error: NamespaceError, params: Any) -> None:
+        _send(resp, spaces.default, Answer(400, error_body(ZError(3, str(error)))))
+
+    return handler
+
+
+def create_app(
+    scenario: Scenario | State | Namespaces,
+    *,
+    asgi: bool = False,
+    control: bool | ControlOptions = False,
+) -> Any:
+    """Build the falcon app serving a scenario (or a live ``State``); ASGI with ``asgi=True``.
+
+    Each request is served from the State of its namespace (the ``X-Mock-Namespace`` header;
+    without it, the default one: the given State). With ``control``, the control API is
+    mounted under ``/_mock/`` (``ControlOptions`` can require a token).
+    """
+    spaces = scenario if isinstance(scenario, Namespaces) else Namespaces(scenario)
+
+    def resolve(req: Any) -> State:
+        return spaces.get(req.get_header(NAMESPACE_HEADER))
+
+    def lenient(req: Any) -> State:
+        return spaces.lenient(req.get_header(NAMESPACE_HEADER))
+
     app: Any = falcon.asgi.App() if asgi else falcon.App()
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
-        app.add_route(template, route_cls(state, rpc))
+        app.add_route(template, route_cls(resolve, rpc))
+    if control:
+        options = control if isinstance(control, ControlOptions) else ControlOptions()
+        mount_control(app, spaces, options, asgi=asgi)
     wrap = _async if asgi else (lambda h: h)
-    app.add_error_handler(Exception, wrap(_crash_handler(state)))
-    app.add_error_handler(falcon.HTTPError, wrap(_http_error_handler(state)))
+    app.add_error_handler(Exception, wrap(_crash_handler(lenient)))
+    app.add_error_handler(falcon.HTTPError, wrap(_http_error_handler(lenient)))
+    app.add_error_handler(NamespaceError, wrap(_namespace_error_handler(spaces)))
     return app

@@ -147,9 +147,7 @@ SCHEMAS: dict[str, Any] = {
     "FactorInput": {
         "oneOf": [
             {"type": "string", "examples": _FACTOR_TYPES},
-            _object(
-                {"type": _STRING, "name": _STRING, "id": _STRING, "state": _STRING}, ["type"]
-            ),
+            _object({"type": _STRING, "name": _STRING, "id": _STRING, "state": _STRING}, ["type"]),
         ]
     },
     "FactorAdded": _object({"user_id": _STRING, "factor": _ref("Factor")}),
@@ -215,7 +213,13 @@ def _op(
 
 
 def _path(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _STRING, "description": description}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": _STRING,
+        "description": description,
+    }
 
 
 _FILTER_PARAMS = [
@@ -245,9 +249,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     user = [_path("user", "username or id")]
     paths: dict[str, Any] = {
         "/health": {"get": _op("Tell that the mock is up (readiness probes)", "Health")},
-        "/reset": {
-            "post": _op("Drop every change, forced error and journal entry", "Reset")
-        },
+        "/reset": {"post": _op("Drop every change, forced error and journal entry", "Reset")},
         "/scenario": {
             "get": _op("Describe the scenario the namespace serves", "Scenario"),
             "put": {
@@ -265,9 +267,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             "get": _op("List the calls answered, oldest first", "Journal", params=_FILTER_PARAMS),
             "delete": _op("Clear the journal", "Cleared"),
         },
-        "/journal/count": {
-            "get": _op("Count the calls answered", "Count", params=_FILTER_PARAMS)
-        },
+        "/journal/count": {"get": _op("Count the calls answered", "Count", params=_FILTER_PARAMS)},
         "/errors": {
             "get": _op("List the forced errors still to fire", "ErrorRules"),
             "post": _op(

@@ -77,6 +77,63 @@ def _joining_dispatcher() -> Any:
     return JoiningDispatcher()
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """Bind a listening socket now, so that a busy port raises here and leaves nothing open."""
+    try:
+        # One numeric address: a name that resolves to several would get several sockets.
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except OSError as exc:
+        raise ServerError(f"cannot resolve {host!r}: {exc.strerror or exc}") from None
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if family == socket.AF_INET6:
+            listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        raise ServerError(f"cannot listen on {address[0]}:{port}: {exc.strerror or exc}") from None
+    return listener
+
+
+def build_waitress(app: Any, listener: socket.socket, threads: int, **options: Any) -> Any:
+    """A waitress server on a bound socket: inline (``threads=0``) or with a worker pool."""
+    from waitress.server import create_server
+
+    # With a pool, waitress warns of every queued request: noise for a mock under load.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    dispatcher: Any = _joining_dispatcher() if threads else InlineDispatcher()
+    try:
+        server = create_server(
+            app,
+            sockets=[listener],
+            threads=max(threads, 1),
+            _dispatcher=dispatcher,
+            clear_untrusted_proxy_headers=True,
+            **options,
+        )
+    except Exception:  # e.g. an unknown waitress option: leave no socket open
+        listener.close()
+        raise
+    dispatcher.set_thread_count(threads)
+    return server
+
+
+def run_waitress(server: Any) -> None:
+    """Waitress's loop; inline, it runs the queued requests after each poll."""
+    from waitress import wasyncore
+
+    dispatcher = server.task_dispatcher
+    if not isinstance(dispatcher, InlineDispatcher):
+        server.run()
+        return
+    poll = wasyncore.poll2 if server.adj.asyncore_use_poll else wasyncore.poll
+    timeout, socket_map = server.adj.asyncore_loop_timeout, server._map
+    while socket_map:
+        poll(timeout, socket_map)
+        dispatcher.run_pending()
+
+
 class MockServer:
     """Serve a scenario on ``host:port`` (a free port by default) from a background thread.
 
@@ -121,46 +178,17 @@ class MockServer:
         """Bind and start serving; raise ServerError if the address is taken."""
         if self._thread is not None:
             raise ServerError("the server is already running")
-        from waitress.server import create_server
-
-        # With a pool, waitress warns of every queued request: noise for a mock under load.
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-        listener = self._bind()
-        self._dispatcher = _joining_dispatcher() if self.threads else InlineDispatcher()
-        try:
-            self._server = create_server(
-                create_app(self.state),
-                sockets=[listener],
-                threads=max(self.threads, 1),
-                _dispatcher=self._dispatcher,
-                clear_untrusted_proxy_headers=True,
-                **self._options,
-            )
-        except Exception:  # e.g. an unknown waitress option: leave no socket open
-            listener.close()
-            raise
-        self._dispatcher.set_thread_count(self.threads)
+        self._server = build_waitress(
+            create_app(self.state), self._bind(), self.threads, **self._options
+        )
+        self._dispatcher = self._server.task_dispatcher
         # The socket is bound and listening: connections queue in the backlog from here on.
         self.port = int(self._server.socket.getsockname()[1])
         self._thread = threading.Thread(
-            target=self._serve, name=f"zitadel-mock-{self.port}", daemon=True
+            target=run_waitress, args=(self._server,), name=f"zitadel-mock-{self.port}", daemon=True
         )
         self._thread.start()
         return self
-
-    def _serve(self) -> None:
-        """Waitress's loop, running the queued requests after each poll when inline."""
-        from waitress import wasyncore
-
-        server, dispatcher = self._server, self._dispatcher
-        if not isinstance(dispatcher, InlineDispatcher):
-            server.run()
-            return
-        poll = wasyncore.poll2 if server.adj.asyncore_use_poll else wasyncore.poll
-        timeout, socket_map = server.adj.asyncore_loop_timeout, server._map
-        while socket_map:
-            poll(timeout, socket_map)
-            dispatcher.run_pending()
 
     def stop(self) -> None:
         """Close every connection (keep-alive ones too), then end the loop and worker threads.
@@ -186,26 +214,8 @@ class MockServer:
         self._server = self._thread = None
 
     def _bind(self) -> socket.socket:
-        """Bind here, so that a busy port raises now and leaves nothing half-open behind."""
-        try:
-            # One numeric address: a name that resolves to several would get several sockets.
-            family, _, _, _, address = socket.getaddrinfo(
-                self.host, self.port, type=socket.SOCK_STREAM
-            )[0]
-        except OSError as exc:
-            raise ServerError(f"cannot resolve {self.host!r}: {exc.strerror or exc}") from None
-        self.host = str(address[0])
-        listener = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            if family == socket.AF_INET6:
-                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(address)
-        except OSError as exc:
-            listener.close()
-            raise ServerError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
-            ) from None
+        listener = bind(self.host, self.port)
+        self.host = str(listener.getsockname()[0])
         return listener
 
     def _join_workers(self) -> None:

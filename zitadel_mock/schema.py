@@ -1,0 +1,183 @@
+"""The JSON Schema (draft-07, which editors' YAML support reads) of the scenario format, for editors and other tools.
+
+``zitadel-mock schema`` prints it. It says what the loader says about the shape of a scenario:
+keys, types, names of factors, states, roles, codes and rpcs. What depends on the whole file
+cannot be said in JSON Schema, and only the loader checks it (``LOADER_ONLY``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .codes import CODES
+from .model import LIST_SECOND_FACTORS, RPCS
+from .roles import INSTANCE_ROLES, ORG_ROLES
+from .scenario import MAX_USER_ID
+
+__all__ = ["LOADER_ONLY", "scenario_schema", "schema_text"]
+
+# The kinds of mistake that only the loader catches, as a JSON Schema validator sees each value
+# alone: (kind, what the loader says).
+LOADER_ONLY: tuple[tuple[str, str], ...] = (
+    ("unknown reference", "a member, token or error names a user or org the file does not define"),
+    ("duplicate", "two orgs, users, tokens or ids are the same, or a member or factor repeats"),
+    ("calendar", "a clock that has the RFC 3339 form but is no real date, like 2025-02-30"),
+    ("syntax", "invalid YAML or JSON, a key given twice, text that is not UTF-8"),
+    ("number form", "1.0 where a whole number is expected (JSON Schema counts it as one)"),
+)
+
+
+def _ci(word: str) -> str:
+    """A case-insensitive regex for ``word`` (JSON Schema regexes take no flags)."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+
+def _one_of_ci(words: list[str]) -> str:
+    return "(" + "|".join(_ci(w) for w in words) + ")"
+
+
+_FACTOR_NAMES = ["otp_email", "otp_sms", "otp", "u2f"]
+# Factor.parse: surrounding spaces and case are ignored, SECOND_FACTOR_TYPE_ may prefix it.
+FACTOR_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_one_of_ci(_FACTOR_NAMES)}\s*$"
+U2F_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_ci('u2f')}\s*$"
+# The state is upper-cased, not stripped.
+STATE_PATTERN = rf"^({_ci('auth_factor_state_')})?{_one_of_ci(['not_ready', 'ready'])}$"
+CODE_PATTERN = rf"^\s*{_one_of_ci([n for n in CODES if n != 'OK'])}\s*$"
+# An rpc may be given with its service, as in a gRPC method path.
+RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(RPCS)})$"
+SECOND_FACTORS_RPC = rf"^([\s\S]*/)?{LIST_SECOND_FACTORS}$"
+CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
+
+_TEXT = {"type": "string", "pattern": r"\S"}  # a string that is not blank
+_REF = {"anyOf": [_TEXT, {"type": "integer", "minimum": 0}]}  # a name, or an id as a number
+_ID = {"anyOf": [{**_TEXT, "maxLength": MAX_USER_ID}, {"type": "integer", "minimum": 0}]}
+
+
+def _object(
+    properties: dict[str, Any], required: tuple[str, ...] = (), **more: Any
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = list(required)
+    out["additionalProperties"] = False
+    out.update(more)
+    return out
+
+
+def _members(roles: frozenset[str], where: str) -> dict[str, Any]:
+    member = _object(
+        {
+            "user": {**_REF, "description": "username or id"},
+            "roles": {"type": "array", "minItems": 1, "items": {"enum": sorted(roles)}},
+        },
+        ("user", "roles"),
+    )
+    return {"type": "array", "items": member, "description": where}
+
+
+def scenario_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a scenario file."""
+    factor_name = {"type": "string", "pattern": FACTOR_PATTERN}
+    auth_factor = {
+        "anyOf": [
+            factor_name,
+            _object(
+                {
+                    "type": factor_name,
+                    "name": {**_TEXT, "description": "u2f only"},
+                    "id": {**_ID, "description": "u2f only; generated when omitted"},
+                    "state": {"type": "string", "pattern": STATE_PATTERN},
+                },
+                ("type",),
+                # Only a u2f factor has a name and an id.
+                **{
+                    "if": {"properties": {"type": {"pattern": U2F_PATTERN}}},
+                    "else": {"properties": {"name": False, "id": False}},
+                },
+            ),
+        ]
+    }
+    policy = _object(
+        {
+            "second_factors": {"type": "array", "items": factor_name, "uniqueItems": True},
+            "processed_sequence": {"type": "integer", "minimum": 0},
+        },
+        ("second_factors",),
+    )
+    user = _object(
+        {
+            "username": _TEXT,
+            "id": _ID,
+            "type": {"enum": ["human", "machine"]},
+            "auth_factors": {"type": "array", "items": auth_factor},
+        },
+        ("username",),
+        # A machine user has no auth factors.
+        **{
+            "if": {"properties": {"type": {"const": "machine"}}, "required": ["type"]},
+            "then": {"properties": {"auth_factors": {"maxItems": 0}}},
+        },
+    )
+    org = _object(
+        {
+            "name": _TEXT,
+            "id": _ID,
+            "login_policy": policy,
+            "members": _members(ORG_ROLES, "org members: ORG_* and PROJECT_* roles"),
+            "users": {"type": "array", "items": user},
+        },
+        ("name",),
+    )
+    token = _object(
+        {"token": _TEXT, "user": _REF, "expired": {"type": "boolean"}}, ("token", "user")
+    )
+    error = _object(
+        {
+            "rpc": {"type": "string", "pattern": RPC_PATTERN},
+            "user": _REF,
+            "org": _REF,
+            "code": {
+                "anyOf": [
+                    {"type": "string", "pattern": CODE_PATTERN},
+                    {"type": "integer", "minimum": 1, "maximum": 16},
+                ]
+            },
+            "message": _TEXT,
+            "id": _TEXT,
+            "times": {"type": "integer", "minimum": 1},
+        },
+        ("code",),
+        # ListLoginPolicySecondFactors has no user in its path: such a rule never matches.
+        **{
+            "if": {"properties": {"rpc": {"pattern": SECOND_FACTORS_RPC}}, "required": ["rpc"]},
+            "then": {"properties": {"user": False}},
+        },
+    )
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "zitadel-mock scenario",
+        "description": "What zitadel-mock serves: orgs, users, factors, tokens, forced errors.",
+        **_object(
+            {
+                "version": {"const": 1},
+                "seed": {"type": "integer", "minimum": -(2**63)},
+                "clock": {"type": "string", "pattern": CLOCK_PATTERN},
+                "instance": _object(
+                    {
+                        "login_policy": policy,
+                        "members": _members(INSTANCE_ROLES, "instance members: IAM_* roles"),
+                    }
+                ),
+                "orgs": {"type": "array", "minItems": 1, "items": org},
+                "tokens": {"type": "array", "items": token},
+                "errors": {"type": "array", "items": error},
+            },
+            ("version", "orgs"),
+        ),
+    }
+
+
+def schema_text() -> str:
+    """The schema as indented JSON text, as ``zitadel-mock schema`` prints it."""
+    return json.dumps(scenario_schema(), indent=2) + "\n"
