@@ -60,7 +60,17 @@ def _enabled(config: pytest.Config) -> bool:
     return bool(option) if option is not None else bool(config.getini("zitadel_mock"))
 
 
+_DEFAULT_SCENARIO = pytest.StashKey["Path | None"]()
+
+
 def _default_scenario(config: pytest.Config) -> Path | None:
+    """The default scenario's path, worked out once per session (it runs before every test)."""
+    if _DEFAULT_SCENARIO not in config.stash:
+        config.stash[_DEFAULT_SCENARIO] = _find_default_scenario(config)
+    return config.stash[_DEFAULT_SCENARIO]
+
+
+def _find_default_scenario(config: pytest.Config) -> Path | None:
     option = config.getoption("zitadel_mock_scenario")
     if option:
         return Path(config.invocation_params.dir, option)
@@ -110,7 +120,7 @@ def zitadel_mock(
     if marker is not None:
         if len(marker.args) != 1:
             pytest.fail("zitadel_scenario takes one argument: the scenario's path", pytrace=False)
-        path: Path | None = Path(request.path).parent / str(marker.args[0])
+        path: Path | None = request.path.parent / str(marker.args[0])
     else:
         path = _default_scenario(request.config)
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from .builtin import builtin_scenario
@@ -37,8 +36,8 @@ class ZitadelMock:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
-        self._scenarios: dict[Path | str, Scenario] = {}
-        self._current: Path | str | None = None
+        self._scenarios: dict[str, Scenario] = {}
+        self._current: str | None = None
 
     # -- what a test reads -------------------------------------------------------------------
 
@@ -165,7 +164,8 @@ class ZitadelMock:
 
         Scenarios are loaded once and cached; serving the same one again is only a reset.
         """
-        key = Path(path).resolve() if path is not None else _BUILTIN
+        # abspath, not resolve(): this runs before every test, and resolve() stats every folder.
+        key = os.path.abspath(path) if path is not None else _BUILTIN
         if key == self._current:
             self.server.state.reset()
             return
