@@ -7,7 +7,7 @@ their names, fields come in proto declaration order, and there is no indentation
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from .clock import rfc3339
@@ -23,14 +23,17 @@ def dumps(message: dict[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def second_factors_body(policy: LoginPolicy, view_ns: int) -> bytes:
+# An answer is a pure function of frozen model objects, and building and encoding it costs about
+# as much as falcon's whole handling of the request: the last few hundred are kept.
+@lru_cache(maxsize=256)
+def second_factors_body(policy: LoginPolicy, view_ns: int | None) -> bytes:
     """``ListLoginPolicySecondFactorsResponse``: ``{details, result}``."""
     details: dict[str, Any] = {}
     if policy.second_factors:
         details["totalResult"] = str(len(policy.second_factors))
     if policy.processed_sequence:
         details["processedSequence"] = str(policy.processed_sequence)
-    if view_ns:
+    if view_ns is not None:  # a set Timestamp is written, even the epoch itself
         details["viewTimestamp"] = rfc3339(view_ns)
     message: dict[str, Any] = {}
     if details:
@@ -50,7 +53,8 @@ def _auth_factor(factor: AuthFactor) -> dict[str, Any]:
     return {"state": factor.state.wire, factor.type.json_member: content}
 
 
-def auth_factors_body(factors: Iterable[AuthFactor]) -> bytes:
+@lru_cache(maxsize=256)
+def auth_factors_body(factors: tuple[AuthFactor, ...]) -> bytes:
     """``ListHumanAuthFactorsResponse``: READY factors only, no ``details``."""
     result = [_auth_factor(f) for f in factors if f.state is FactorState.READY]
     return dumps({"result": result} if result else {})
