@@ -12,6 +12,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__
+from .cmd_control import ServeExtras, add_commands, add_serve_options, build_server
 from .errors import ZitadelMockError
 from .scenario import load_scenario
 
@@ -91,14 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker threads; 0 (the default, and the fastest) answers on the serving thread",
     )
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
+    add_serve_options(serve)
+    add_commands(commands)
     return parser
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    from .server import MockServer
-
+    extras = ServeExtras(args)  # with --reload, notes the file's state before it is loaded
     scenario = load_scenario(args.scenario)
-    server = MockServer(scenario, host=args.host, port=args.port, threads=args.threads)
+    server = build_server(args, scenario)
     if not args.quiet:
         _log_requests(server)
     stop = threading.Event()
@@ -110,8 +112,10 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     try:
         server.start()
         print(f"Serving on {server.url}", file=out, flush=True)
+        extras.start(server, out)
         stop.wait()
     finally:
+        extras.stop()
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -140,6 +144,8 @@ def main(argv: Sequence[str] | None = None, *, serve: ServeFn = _serve) -> int:
     try:
         if args.command == "serve":
             return serve(args, sys.stdout)
+        if hasattr(args, "run"):  # validate, schema
+            return int(args.run(args, sys.stdout))
     except ZitadelMockError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -19,7 +19,8 @@ from urllib.parse import parse_qs
 import falcon
 import falcon.constants
 
-from .control_ops import OPERATIONS, ControlError, ControlRequest, Operation, Reply
+from .control_ops import OPERATIONS
+from .control_wire import ControlError, ControlRequest, Operation, Reply
 from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from .openapi import openapi_document
 
@@ -130,54 +131,41 @@ class _Control:
             },
         )
 
-    def too_large(self, req: Any) -> Reply | None:
-        if req.content_length is not None and req.content_length > MAX_BODY:
+    def too_large(self, req: Any, body: bytes = b"") -> Reply | None:
+        """A 413 if the body is (or says it will be) larger than MAX_BODY."""
+        if (req.content_length or 0) > MAX_BODY or len(body) > MAX_BODY:
             return Reply(413, {"error": f"the body is larger than {MAX_BODY} bytes"})
         return None
 
     def run(
-        self,
-        req: Any,
-        resp: Any,
-        op: Operation | None,
-        allow: str,
-        body: bytes,
-        params: dict[str, str],
-    ) -> None:
+        self, req: Any, op: Operation | None, allow: str, body: bytes, params: dict[str, str]
+    ) -> tuple[Reply, str | None]:
+        """Answer a control request (already let in); returns the reply and its namespace."""
         if op is None:
-            resp.set_header("Allow", allow)
-            _send(
-                resp,
-                Reply(
-                    405, {"error": f"{req.method} is not allowed on {req.path}; allowed: {allow}"}
-                ),
-            )
-            return
-        if len(body) > MAX_BODY:
-            _send(resp, Reply(413, {"error": f"the body is larger than {MAX_BODY} bytes"}))
-            return
+            message = f"{req.method} is not allowed on {req.path}; allowed: {allow}"
+            return Reply(405, {"error": message}), None
+        too_large = self.too_large(req, body)
+        if too_large is not None:
+            return too_large, None
         try:
             name = self.namespaces.name(req.get_header(NAMESPACE_HEADER))
         except NamespaceError as exc:
-            _send(resp, Reply(400, {"error": str(exc)}))
-            return
+            return Reply(400, {"error": str(exc)}), None
         query = parse_qs(req.query_string, keep_blank_values=True)
         unknown = sorted(set(query) - set(op.query))
         if unknown:
-            allowed = ", ".join(op.query) or "none"
-            message = f"unknown query parameter {unknown[0]!r}; expected: {allowed}"
-            _send(resp, Reply(400, {"error": message}), name)
-            return
+            expected = ", ".join(op.query) or "none"
+            message = f"unknown query parameter {unknown[0]!r}; expected: {expected}"
+            return Reply(400, {"error": message}), name
         request = ControlRequest(self.namespaces, name, params, query, body, req.content_type or "")
         try:
-            reply = op.handler(request)
+            return op.handler(request), name
         except ControlError as exc:
-            reply = Reply(exc.status, exc.body())
+            return Reply(exc.status, exc.body()), name
         except Exception:
             # A bug in the mock: keep the traceback where tests look for it, answer 500.
             self.namespaces.default.server_errors.append(traceback.format_exc())
-            reply = Reply(500, {"error": "an exception was raised inside zitadel-mock"})
-        _send(resp, reply, name)
+            return Reply(500, {"error": "an exception was raised inside zitadel-mock"}), name
 
     def not_found(self, req: Any, resp: Any) -> None:
         refused = self.refused(req)
@@ -191,6 +179,12 @@ class _Control:
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+def _finish(resp: Any, reply: Reply, namespace: str | None, allow: str) -> None:
+    if reply.status == 405:
+        resp.set_header("Allow", allow)
+    _send(resp, reply, namespace)
+
+
 def _wsgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
     allow = ", ".join(sorted(ops))
 
@@ -200,7 +194,7 @@ def _wsgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
             _send(resp, refused)
             return
         body = req.bounded_stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
-        control.run(req, resp, ops.get(req.method), allow, body, params)
+        _finish(resp, *control.run(req, ops.get(req.method), allow, body, params), allow)
 
     return _resource(respond)
 
@@ -214,7 +208,7 @@ def _asgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
             _send(resp, refused)
             return
         body = await req.stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
-        control.run(req, resp, ops.get(req.method), allow, body, params)
+        _finish(resp, *control.run(req, ops.get(req.method), allow, body, params), allow)
 
     return _resource(respond)
 
@@ -235,6 +229,7 @@ def routes() -> dict[str, dict[str, Operation]]:
     for op in (
         *OPERATIONS,
         Operation("GET", "", _openapi),
+        Operation("GET", "/", _openapi),
         Operation("GET", "/openapi.json", _openapi),
     ):
         table.setdefault(PREFIX + op.route, {})[op.method] = op

@@ -33,8 +33,8 @@ NAMESPACE_HEADER = "X-Mock-Namespace"
 DEFAULT_NAMESPACE = "default"
 MAX_NAMESPACES = 1000
 MAX_NAME = 128
-# Visible ASCII only: names travel in a header and appear in logs and JSON answers.
-_NAME = re.compile(rf"[\x21-\x7e]{{1,{MAX_NAME}}}")
+# Characters that need no quoting in a header, a log line or a URL path (DELETE names one).
+_NAME = re.compile(rf"[A-Za-z0-9._~:@+=-]{{1,{MAX_NAME}}}")
 
 
 class NamespaceError(ZitadelMockError):
@@ -81,8 +81,8 @@ class Namespaces:
         if not _NAME.fullmatch(name):
             shown = name if len(name) <= 40 else name[:40] + "..."
             raise NamespaceError(
-                f"{NAMESPACE_HEADER}: expected 1 to {MAX_NAME} visible ASCII characters "
-                f"(no spaces), got {shown!r}"
+                f"{NAMESPACE_HEADER}: expected 1 to {MAX_NAME} letters, digits or . _ ~ : @ + = -, "
+                f"got {shown!r}"
             )
         return name
 

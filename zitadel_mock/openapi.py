@@ -2,183 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from .codes import CODE_NAMES
 from .model import RPCS
 from .namespaces import NAMESPACE_HEADER
+from .openapi_schemas import SCHEMAS, STRING, ref
 
 __all__ = ["openapi_document"]
 
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(kind: str) -> dict[str, Any]:
-    return {"type": [kind, "null"]}
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-_FACTOR_TYPES = ["otp", "u2f", "otp_sms", "otp_email"]
-_STRING = {"type": "string"}
-_INTEGER = {"type": "integer"}
-_NAME_OR_ID = {"type": ["string", "integer"], "description": "a name or an id"}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _object(
-        {
-            "error": {"type": "string", "description": "what is wrong, in one line"},
-            "errors": {
-                "type": "array",
-                "items": _object(
-                    {"line": _nullable("integer"), "path": _STRING, "message": _STRING},
-                    ["path", "message"],
-                ),
-            },
-        },
-        ["error"],
-    ),
-    "Health": _object(
-        {
-            "status": {"const": "ok"},
-            "scenario": _nullable("string"),
-            "namespaces": _INTEGER,
-            "reload_error": {
-                "type": ["string", "null"],
-                "description": "the last rejected edit of the scenario file (--reload)",
-            },
-        }
-    ),
-    "Reset": _object({"namespace": _STRING, "scenario": _nullable("string")}),
-    "Factor": _object(
-        {
-            "type": {"enum": _FACTOR_TYPES},
-            "state": {"enum": ["ready", "not_ready"]},
-            "id": _nullable("string"),
-            "name": _nullable("string"),
-        }
-    ),
-    "User": _object(
-        {
-            "id": _STRING,
-            "username": _STRING,
-            "org_id": _STRING,
-            "type": {"enum": ["human", "machine"]},
-            "auth_factors": {"type": "array", "items": _ref("Factor")},
-        }
-    ),
-    "Scenario": _object(
-        {
-            "source": _nullable("string"),
-            "orgs": {"type": "array", "items": _object({"id": _STRING, "name": _STRING})},
-            "users": {"type": "array", "items": _ref("User")},
-        }
-    ),
-    "Call": _object(
-        {
-            "rpc": {"enum": [*RPCS, None]},
-            "method": _STRING,
-            "path": _STRING,
-            "user_id": _nullable("string"),
-            "org_id": _nullable("string"),
-            "token": _nullable("string"),
-            "status": _INTEGER,
-            "forced": {"type": "boolean"},
-            "answer": {"type": "object", "description": "the JSON body the mock answered"},
-        }
-    ),
-    "Journal": _object(
-        {
-            "calls": {"type": "array", "items": _ref("Call")},
-            "count": {"type": "integer", "description": "calls listed (after the filters)"},
-            "total": {"type": "integer", "description": "calls in the journal"},
-            "dropped": {"type": "integer", "description": "oldest calls dropped at the bound"},
-            "max": {"type": "integer", "description": "the journal's bound"},
-        }
-    ),
-    "Count": _object({"count": _INTEGER}),
-    "Cleared": _object({"cleared": _INTEGER}),
-    "ErrorRuleInput": _object(
-        {
-            "rpc": {"type": "string", "enum": list(RPCS)},
-            "user": _NAME_OR_ID,
-            "org": _NAME_OR_ID,
-            "code": {"type": ["string", "integer"], "examples": ["UNAVAILABLE", 14]},
-            "message": _STRING,
-            "id": _STRING,
-            "times": {"type": "integer", "minimum": 1},
-        },
-        ["code"],
-    ),
-    "ErrorRule": _object(
-        {
-            "rpc": {"enum": [*RPCS, None]},
-            "user_id": _nullable("string"),
-            "org_id": _nullable("string"),
-            "code": {"enum": sorted(CODE_NAMES.values())},
-            "message": _nullable("string"),
-            "id": _nullable("string"),
-            "times": _nullable("integer"),
-            "remaining": {"type": ["integer", "null"], "description": "null: always"},
-        }
-    ),
-    "ErrorRules": _object({"errors": {"type": "array", "items": _ref("ErrorRule")}}),
-    "SecondFactorsInput": _object(
-        {
-            "second_factors": {
-                "type": ["array", "null"],
-                "items": _STRING,
-                "description": "null: follow the instance default",
-            }
-        }
-    ),
-    "SecondFactors": _object(
-        {"org_id": _STRING, "second_factors": {"type": ["array", "null"], "items": _STRING}}
-    ),
-    "FactorInput": {
-        "oneOf": [
-            {"type": "string", "examples": _FACTOR_TYPES},
-            _object({"type": _STRING, "name": _STRING, "id": _STRING, "state": _STRING}, ["type"]),
-        ]
-    },
-    "FactorAdded": _object({"user_id": _STRING, "factor": _ref("Factor")}),
-    "FactorsRemoved": _object({"user_id": _STRING, "removed": _INTEGER}),
-    "UserInput": _object(
-        {
-            "username": _STRING,
-            "org": _NAME_OR_ID,
-            "id": {"type": ["string", "integer"]},
-            "type": {"enum": ["human", "machine"]},
-            "auth_factors": {"type": "array", "items": _ref("FactorInput")},
-        },
-        ["username"],
-    ),
-    "TokenInput": _object(
-        {"token": _STRING, "user": _NAME_OR_ID, "expired": {"type": "boolean"}},
-        ["token", "user"],
-    ),
-    "Token": _object({"token": _STRING, "user_id": _STRING, "expired": {"type": "boolean"}}),
-    "Namespaces": _object(
-        {
-            "namespaces": {
-                "type": "array",
-                "items": _object({"name": _STRING, "calls": _INTEGER}),
-            },
-            "max": _INTEGER,
-            "evicted": _INTEGER,
-        }
-    ),
-    "Dropped": _object({"dropped": _STRING}),
-}
 
 _ERRORS = {
     "400": "the request cannot be read (JSON, query parameter, namespace name)",
@@ -201,14 +33,14 @@ def _op(
     errors: str = "401",
     params: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    responses: dict[str, Any] = {status: {"description": "done", **_json(_ref(ok))}}
+    responses: dict[str, Any] = {status: {"description": "done", **_json(ref(ok))}}
     for code in ("400", *errors.split()):
-        responses[code] = {"description": _ERRORS[code], **_json(_ref("Error"))}
+        responses[code] = {"description": _ERRORS[code], **_json(ref("Error"))}
     op: dict[str, Any] = {"summary": summary, "responses": responses}
     if params:
         op["parameters"] = params
     if body is not None:
-        op["requestBody"] = {"required": True, **_json(_ref(body))}
+        op["requestBody"] = {"required": True, **_json(ref(body))}
     return op
 
 
@@ -217,15 +49,15 @@ def _path(name: str, description: str) -> dict[str, Any]:
         "name": name,
         "in": "path",
         "required": True,
-        "schema": _STRING,
+        "schema": STRING,
         "description": description,
     }
 
 
 _FILTER_PARAMS = [
     {"name": "rpc", "in": "query", "schema": {"enum": list(RPCS)}},
-    {"name": "user", "in": "query", "schema": _STRING, "description": "username or id"},
-    {"name": "org", "in": "query", "schema": _STRING, "description": "org name or id"},
+    {"name": "user", "in": "query", "schema": STRING, "description": "username or id"},
+    {"name": "org", "in": "query", "schema": STRING, "description": "org name or id"},
     {"name": "status", "in": "query", "schema": {"type": "integer"}},
 ]
 
@@ -257,7 +89,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        "application/yaml": {"schema": _STRING},
+                        "application/yaml": {"schema": STRING},
                         "application/json": {"schema": {"type": "object"}},
                     },
                 },
@@ -337,7 +169,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
     namespace = {
         "name": NAMESPACE_HEADER,
         "in": "header",
-        "schema": _STRING,
+        "schema": STRING,
         "description": "the namespace to act on; absent: the default one",
     }
     for item in paths.values():
@@ -349,7 +181,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "security": [{}, {"bearer": []}, {"token": []}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": copy.deepcopy(SCHEMAS),  # callers may change their copy
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "token": {"type": "apiKey", "in": "header", "name": "X-Mock-Token"},

@@ -20,8 +20,9 @@ import os
 import threading
 
 from .errors import ScenarioError
+from .model import Scenario
 from .namespaces import Namespaces
-from .scenario import parse_scenario
+from .scenario import load_scenario
 
 __all__ = ["Reloader"]
 
@@ -38,11 +39,17 @@ class Reloader:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], namespaces: Namespaces, *, interval: float = 0.5
+        self,
+        path: str | os.PathLike[str],
+        namespaces: Namespaces | None = None,
+        *,
+        interval: float = 0.5,
     ) -> None:
         self.path = os.fspath(path)
-        self.namespaces = namespaces
+        self.namespaces = namespaces  # where edits are loaded; set before the first check
         self.interval = interval
+        # The file as it is now: what is served, if it is loaded after this (so no edit is
+        # missed). Stat first: a write between the two is seen as a change by the next check.
         self._stamp = self._stat()
         self._served = self._seen = self._digest(self._read())
         self._stop = threading.Event()
@@ -72,6 +79,8 @@ class Reloader:
         Returns True if a new scenario is now served, False if an edit was rejected (the old
         scenario is still served), None if there was nothing new.
         """
+        if self.namespaces is None:
+            raise ValueError("the reloader has no namespaces to load edits into")
         stamp = self._stat()
         if stamp == self._stamp:
             return None
@@ -85,7 +94,7 @@ class Reloader:
             self._reject(None)
             return None
         try:
-            scenario = self._parse(data)
+            scenario = self._parse()
         except ScenarioError as exc:
             self._reject(str(exc))
             return False
@@ -95,18 +104,15 @@ class Reloader:
         log.info("reloaded %s", self.path)
         return True
 
-    def _parse(self, data: bytes | None) -> object:
-        if data is None:
-            raise ScenarioError("cannot read the file (was it removed?)", source=self.path)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ScenarioError("not UTF-8 text", source=self.path) from None
-        fmt = "json" if self.path.lower().endswith(".json") else "yaml"
-        return parse_scenario(text, source=self.path, format=fmt)
+    def _parse(self) -> Scenario:
+        # Loaded again, not parsed from the bytes hashed above: the same checks and messages as
+        # at start. Should the file change in between, its stamp changed too: the next check
+        # reads it again.
+        return load_scenario(self.path)
 
     def _reject(self, error: str | None) -> None:
-        self.namespaces.reload_error = error
+        if self.namespaces is not None:
+            self.namespaces.reload_error = error
         if error is not None:
             log.error("%s (still serving the last good scenario)", error)
 

@@ -1,4 +1,4 @@
-"""The JSON Schema (draft-07, which editors' YAML support reads) of the scenario format, for editors and other tools.
+"""The JSON Schema of the scenario format (draft-07, which editors' YAML support reads).
 
 ``zitadel-mock schema`` prints it. It says what the loader says about the shape of a scenario:
 keys, types, names of factors, states, roles, codes and rpcs. What depends on the whole file
@@ -21,9 +21,16 @@ __all__ = ["LOADER_ONLY", "scenario_schema", "schema_text"]
 # alone: (kind, what the loader says).
 LOADER_ONLY: tuple[tuple[str, str], ...] = (
     ("unknown reference", "a member, token or error names a user or org the file does not define"),
-    ("duplicate", "two orgs, users, tokens or ids are the same, or a member or factor repeats"),
+    (
+        "duplicate",
+        "two orgs, users, tokens or ids are the same, a name is another object's id, "
+        "or a member or factor repeats",
+    ),
     ("calendar", "a clock that has the RFC 3339 form but is no real date, like 2025-02-30"),
-    ("syntax", "invalid YAML or JSON, a key given twice, text that is not UTF-8"),
+    (
+        "syntax",
+        "invalid YAML or JSON, a key given twice, several documents, text that is not UTF-8",
+    ),
     ("number form", "1.0 where a whole number is expected (JSON Schema counts it as one)"),
 )
 
@@ -101,7 +108,7 @@ def scenario_schema() -> dict[str, Any]:
     policy = _object(
         {
             "second_factors": {"type": "array", "items": factor_name, "uniqueItems": True},
-            "processed_sequence": {"type": "integer", "minimum": 0},
+            "processed_sequence": {"type": "integer", "minimum": 0, "maximum": 2**64 - 1},
         },
         ("second_factors",),
     )
@@ -161,7 +168,7 @@ def scenario_schema() -> dict[str, Any]:
         **_object(
             {
                 "version": {"const": 1},
-                "seed": {"type": "integer", "minimum": -(2**63)},
+                "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
                 "clock": {"type": "string", "pattern": CLOCK_PATTERN},
                 "instance": _object(
                     {

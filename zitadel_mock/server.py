@@ -11,8 +11,10 @@ from types import TracebackType
 from typing import Any
 
 from .app import create_app
+from .control import ControlDecision, decide_control
 from .errors import ServerError
 from .model import Scenario
+from .namespaces import Namespaces
 from .state import State
 
 __all__ = ["MockServer"]
@@ -77,6 +79,34 @@ def _joining_dispatcher() -> Any:
     return JoiningDispatcher()
 
 
+def _pool_channel() -> Any:
+    from waitress.channel import HTTPChannel
+
+    class PoolChannel(HTTPChannel):
+        """Waitress's channel, not offered to ``select`` while a worker is writing its answer.
+
+        Waitress's own ``writable()`` is true from the first byte a worker queues. The worker
+        then sends it itself (``send_bytes`` is 1) holding the output lock, so the loop's
+        ``select`` returns at once, ``handle_write`` cannot take the lock and does nothing, and
+        the loop spins, retaking the GIL the worker needs to finish: on two cores, tens of
+        ``select`` calls and ~1 ms of loop CPU per request. The worker wakes the loop when it
+        is done; past the high watermark (the worker waits for the loop) it is offered again.
+        """
+
+        def writable(self) -> bool:
+            if self.will_close or self.close_when_flushed:
+                return True
+            if self.requests:
+                return bool(self.total_outbufs_len > self.adj.outbuf_high_watermark)
+            return bool(self.total_outbufs_len)
+
+    return PoolChannel
+
+
+def _no_wake_up() -> None:
+    """Inline, waitress's wake-up after each answer would only wake the loop that sent it."""
+
+
 def bind(host: str, port: int) -> socket.socket:
     """Bind a listening socket now, so that a busy port raises here and leaves nothing open."""
     try:
@@ -104,7 +134,7 @@ def build_waitress(app: Any, listener: socket.socket, threads: int, **options: A
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     dispatcher: Any = _joining_dispatcher() if threads else InlineDispatcher()
     try:
-        server = create_server(
+        server: Any = create_server(
             app,
             sockets=[listener],
             threads=max(threads, 1),
@@ -115,6 +145,16 @@ def build_waitress(app: Any, listener: socket.socket, threads: int, **options: A
     except Exception:  # e.g. an unknown waitress option: leave no socket open
         listener.close()
         raise
+    if threads:
+        server.channel_class = _pool_channel()
+    else:
+        # Each answer ends with a wake-up of the loop (a pipe write, a poll round, a read);
+        # inline, the answer was written by the loop itself, which polls again anyway.
+        server.pull_trigger = _no_wake_up
+        # Past the high watermark waitress makes the writer wait for the loop to drain the
+        # output: inline, the writer is the loop, which would wait for itself forever. Never
+        # wait; past ``outbuf_overflow`` the output spills to a temporary file anyway.
+        server.adj.outbuf_high_watermark = 1 << 62
     dispatcher.set_thread_count(threads)
     return server
 
@@ -144,18 +184,31 @@ class MockServer:
 
     ``threads=0`` (the default) answers every request on the serving thread itself (see
     ``InlineDispatcher``); ``threads=N`` uses waitress's pool of N worker threads instead.
+
+    The control API (``/_mock/``) is served on a loopback address, or anywhere with a
+    ``control_token`` (then required); ``control=False`` turns it off. ``self.control`` tells
+    what was decided once started. ``self.state`` is the default namespace's state.
     """
 
     def __init__(
         self,
-        scenario: Scenario | State,
+        scenario: Scenario | State | Namespaces,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
         threads: int = 0,
+        control: bool = True,
+        control_token: str | None = None,
         **waitress_options: Any,
     ) -> None:
-        self.state = scenario if isinstance(scenario, State) else State(scenario)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ServerError(f"the port must be a number from 0 to 65535, not {port!r}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+            raise ServerError(f"threads must be a whole number, 0 or more, not {threads!r}")
+        self.namespaces = scenario if isinstance(scenario, Namespaces) else Namespaces(scenario)
+        self.state = self.namespaces.default
+        self._control = (control, control_token)
+        self.control: ControlDecision | None = None
         self.host = host
         self.port = port
         self.threads = threads
@@ -178,9 +231,15 @@ class MockServer:
         """Bind and start serving; raise ServerError if the address is taken."""
         if self._thread is not None:
             raise ServerError("the server is already running")
-        self._server = build_waitress(
-            create_app(self.state), self._bind(), self.threads, **self._options
-        )
+        listener = self._bind()
+        try:
+            enabled, token = self._control
+            self.control = decide_control(self.host, enabled=enabled, token=token)
+            app = create_app(self.namespaces, control=self.control.options or False)
+        except BaseException:  # nothing half-open: the socket goes with the failed start
+            listener.close()
+            raise
+        self._server = build_waitress(app, listener, self.threads, **self._options)
         self._dispatcher = self._server.task_dispatcher
         # The socket is bound and listening: connections queue in the backlog from here on.
         self.port = int(self._server.socket.getsockname()[1])
@@ -209,6 +268,7 @@ class MockServer:
         with contextlib.suppress(OSError):  # a closed trigger: the loop has ended already
             server.trigger.pull_trigger(close_all)
         thread.join()
+        close_all()  # anything a loop that ended on its own left open; none otherwise
         self._dispatcher.shutdown(cancel_pending=True, timeout=5)
         self._join_workers()
         self._server = self._thread = None
