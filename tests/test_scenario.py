@@ -118,9 +118,61 @@ def test_anchors_aliases_and_merge_keys() -> None:
       - name: B
         login_policy:
           <<: *strict
+      - name: C
+        login_policy: *strict
     """
     scenario = parse_scenario(text)
     assert scenario.orgs[0].login_policy == scenario.orgs[1].login_policy
+    assert scenario.orgs[2].login_policy == scenario.orgs[0].login_policy
+
+
+def test_explicit_keys_override_merged_ones() -> None:
+    text = """
+    version: 1
+    orgs:
+      - &base
+        name: A
+        login_policy: {second_factors: [otp], processed_sequence: 1}
+      - <<: *base
+        name: B
+      - name: C
+        login_policy:
+          <<: [{second_factors: [u2f]}, {second_factors: [otp_sms], processed_sequence: 2}]
+          processed_sequence: 3
+    """
+    a, b, c = parse_scenario(text).orgs
+    assert (b.name, b.login_policy) == ("B", a.login_policy)
+    # The first mapping of a merge list wins over later ones; explicit keys win over both.
+    assert c.login_policy == LoginPolicy((Factor.U2F,), 3)
+
+
+def test_a_merged_user_is_a_new_user() -> None:
+    text = """
+    version: 1
+    orgs:
+      - name: A
+        users:
+          - &bot {username: bot-1, type: machine}
+          - {<<: *bot, username: bot-2}
+    """
+    users = parse_scenario(text).users
+    assert [(u.username, u.type) for u in users] == [
+        ("bot-1", UserType.MACHINE),
+        ("bot-2", UserType.MACHINE),
+    ]
+    assert users[0].id != users[1].id
+
+
+GENERATED = "version: 1\nseed: {seed}\norgs: [{{name: A, users: [{users}]}}]\n"
+
+
+def load_generated(seed: int, users: str) -> dict[str, str]:
+    scenario = parse_scenario(GENERATED.format(seed=seed, users=users))
+    ids = {"org": scenario.orgs[0].id}
+    for user in scenario.users:
+        ids[user.username] = user.id
+        ids.update({f"{user.username}/{f.name}": f.id for f in user.auth_factors if f.id})
+    return ids
 
 
 def test_same_file_same_ids_on_every_load(tmp_path: Path) -> None:
@@ -131,3 +183,103 @@ def test_same_file_same_ids_on_every_load(tmp_path: Path) -> None:
     first, second = load_scenario(path), load_scenario(path)
     assert first.orgs == second.orgs
     assert first.users == second.users
+    assert first.users[0].auth_factors[0].id
+
+
+def test_generated_ids_depend_on_the_seed_and_the_name_only() -> None:
+    users = "{username: u, auth_factors: [{type: u2f, name: k}]}, {username: v}"
+    base = load_generated(1, users)
+    assert all(len(id) == 18 and id.isdigit() for id in base.values()), base
+    assert len(set(base.values())) == len(base)
+    assert load_generated(1, users) == base
+    assert set(load_generated(2, users).values()).isdisjoint(base.values())
+    # Another user, before the others, changes no one else's id.
+    more = load_generated(1, "{username: a}, " + users)
+    assert {k: more[k] for k in base} == base
+
+
+def test_explicit_ids_are_never_generated() -> None:
+    taken = load_generated(0, "{username: u}")
+    text = GENERATED.format(seed=0, users=f"{{username: x, id: '{taken['u']}'}}, {{username: u}}")
+    scenario = parse_scenario(text)
+    assert scenario.users[0].id == taken["u"]
+    assert scenario.users[1].id != taken["u"]
+
+
+def test_references_by_id_and_by_name() -> None:
+    scenario = parse_scenario(
+        """
+        version: 1
+        instance: {members: [{user: 7, roles: [IAM_OWNER_VIEWER]}]}
+        orgs:
+          - name: A
+            id: 3
+            members: [{user: "7", roles: [ORG_OWNER, PROJECT_OWNER]}]
+            users: [{username: u, id: 7, type: machine}]
+        tokens: [{token: t, user: 7}]
+        errors: [{org: 3, user: u, code: unavailable}]
+        """
+    )
+    assert scenario.instance_members[0].user_id == "7"
+    assert scenario.orgs[0].members == (Member("7", frozenset({"ORG_OWNER", "PROJECT_OWNER"})),)
+    assert scenario.tokens == (Token("t", "7"),)
+    assert scenario.errors == (ErrorRule(14, None, "7", "3"),)
+
+
+def test_names_in_every_accepted_spelling() -> None:
+    scenario = parse_scenario(
+        """
+        version: 1
+        orgs:
+          - name: A
+            login_policy: {second_factors: [SECOND_FACTOR_TYPE_OTP_EMAIL, Otp_Sms]}
+            users:
+              - username: u
+                auth_factors:
+                  - OTP
+                  - {type: second_factor_type_u2f, state: AUTH_FACTOR_STATE_NOT_READY}
+                  - {type: u2f, state: Ready}
+        errors:
+          - {rpc: /zitadel.management.v1.ManagementService/ListHumanAuthFactors, code: 13}
+          - {code: resource_exhausted}
+        """
+    )
+    assert scenario.orgs[0].login_policy == LoginPolicy((Factor.OTP_EMAIL, Factor.OTP_SMS))
+    factors = scenario.users[0].auth_factors
+    assert [(f.type, f.state) for f in factors] == [
+        (Factor.OTP, FactorState.READY),
+        (Factor.U2F, FactorState.NOT_READY),
+        (Factor.U2F, FactorState.READY),
+    ]
+    assert [(e.rpc, e.code) for e in scenario.errors] == [("ListHumanAuthFactors", 13), (None, 8)]
+
+
+@pytest.mark.parametrize(
+    ("clock", "ns"),
+    [
+        ('"2025-08-28T10:46:22Z"', 1756377982 * 10**9),
+        ("2025-08-28T10:46:22Z", 1756377982 * 10**9),  # a YAML timestamp
+        ('"2025-08-28T12:46:22.5+02:00"', 1756377982 * 10**9 + 5 * 10**8),
+        ('"2025-08-28T10:46:22.123456789Z"', 1756377982 * 10**9 + 123456789),
+    ],
+)
+def test_clock_forms(clock: str, ns: int) -> None:
+    assert parse_scenario(f"version: 1\nclock: {clock}\norgs: [{{name: A}}]\n").clock_ns == ns
+
+
+def test_tokens_absent_or_empty() -> None:
+    # No tokens section: any bearer token is accepted. An empty one: none is.
+    assert parse_scenario("version: 1\norgs: [{name: A}]\n").tokens is None
+    assert parse_scenario("version: 1\norgs: [{name: A}]\ntokens: []\n").tokens == ()
+
+
+def test_files_with_a_byte_order_mark_and_windows_line_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"\xef\xbb\xbfversion: 1\r\norgs:\r\n  - name: A\r\n")
+    assert load_scenario(path).orgs[0].name == "A"
+
+
+def test_json_with_a_yaml_suffix_is_still_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps({"version": 1, "orgs": [{"name": "A"}]}))
+    assert load_scenario(path).orgs[0].name == "A"

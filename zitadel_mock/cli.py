@@ -149,6 +149,8 @@ def main(argv: Sequence[str] | None = None, *, serve: ServeFn = _serve) -> int:
     except ZitadelMockError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C before serving began, e.g. while a large file loads
+        return 130
     return 2
 
 

@@ -1,14 +1,43 @@
-"""Small typed readers for raw scenario data; each failure names the key path."""
+"""Typed readers for raw scenario values; each failure names the key path.
+
+The generic ``expect_*`` readers, and the readers of single scenario values (a factor, a login
+policy, a forced error) that the loader, the live state and the control API share.
+"""
 
 from __future__ import annotations
 
+import datetime
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
+from .clock import parse_timestamp
+from .codes import code_from
+from .ids import IdGenerator
+from .model import RPCS, AuthFactor, ErrorRule, Factor, FactorState, LoginPolicy
 from .source import Path
 
-__all__ = ["Invalid", "expect_bool", "expect_int", "expect_list", "expect_mapping", "expect_str"]
+__all__ = [
+    "ERROR_RULE_KEYS",
+    "Invalid",
+    "did_you_mean",
+    "expect_bool",
+    "expect_int",
+    "expect_list",
+    "expect_mapping",
+    "expect_str",
+    "kind",
+    "parse_auth_factor",
+    "parse_clock",
+    "parse_error_rule",
+    "parse_factor",
+    "parse_factors",
+    "parse_policy",
+    "parse_version",
+]
+
+_FACTOR_NAMES = "otp, u2f, otp_sms, otp_email"
+_UINT64 = 2**64 - 1
 
 
 class Invalid(Exception):
@@ -20,7 +49,8 @@ class Invalid(Exception):
         self.message = message
 
 
-def _kind(value: object) -> str:
+def kind(value: object) -> str:
+    """Describe a value for a message: ``a string ('x')``, ``a list``, ``nothing (null)``."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -33,7 +63,29 @@ def _kind(value: object) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, datetime.datetime):
+        return f"a timestamp ({value.isoformat()})"
+    if isinstance(value, datetime.date):
+        return f"a date ({value.isoformat()})"
+    if isinstance(value, bytes):
+        return "binary data (!!binary)"
+    if isinstance(value, (set, frozenset)):
+        return "a set (!!set)"
     return f"a {type(value).__name__}"
+
+
+def did_you_mean(value: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest option, ignoring case, or an empty string."""
+    by_folded = {option.casefold(): option for option in options}
+    close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
+
+
+def _key_step(key: object) -> str:
+    """A non-string key as the parser wrote it, so that its line can be found."""
+    if isinstance(key, bool):
+        return str(key).lower()
+    return "null" if key is None else str(key)
 
 
 def expect_mapping(
@@ -44,14 +96,16 @@ def expect_mapping(
 ) -> Mapping[str, Any]:
     """Check ``value`` is a mapping with only ``allowed`` keys and every ``required`` one."""
     if not isinstance(value, dict):
-        raise Invalid(path, f"expected a mapping, got {_kind(value)}")
+        raise Invalid(path, f"expected a mapping, got {kind(value)}")
+    expected = ", ".join(sorted(allowed))
     for key in value:
         if not isinstance(key, str):
-            raise Invalid(path, f"keys must be strings, got {_kind(key)}")
+            raise Invalid(
+                (*path, _key_step(key)),
+                f"unknown key: {kind(key)}, not a name; expected one of: {expected}",
+            )
         if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            expected = ", ".join(sorted(allowed))
+            hint = did_you_mean(key, allowed)
             raise Invalid((*path, key), f"unknown key{hint}; expected one of: {expected}")
     for key in required:
         if key not in value:
@@ -60,11 +114,19 @@ def expect_mapping(
 
 
 def expect_list(value: object, path: Path, *, non_empty: bool = False) -> list[Any]:
+    """Check ``value`` is a list (with at least one entry if ``non_empty``)."""
     if not isinstance(value, list):
-        raise Invalid(path, f"expected a list, got {_kind(value)}")
+        raise Invalid(path, f"expected a list, got {kind(value)}")
     if non_empty and not value:
         raise Invalid(path, "expected at least one entry, got an empty list")
     return value
+
+
+def _quote_hint(value: object) -> str:
+    # YAML 1.1 reads NO, off, y or 2024-01-01 as a boolean or a date, not as text.
+    if isinstance(value, (bool, datetime.date)):
+        return "; put it in quotes to make it a string"
+    return ""
 
 
 def expect_str(value: object, path: Path, *, allow_int: bool = False, max_len: int = 0) -> str:
@@ -72,7 +134,7 @@ def expect_str(value: object, path: Path, *, allow_int: bool = False, max_len: i
     if allow_int and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
     if not isinstance(value, str):
-        raise Invalid(path, f"expected a string, got {_kind(value)}")
+        raise Invalid(path, f"expected a string, got {kind(value)}{_quote_hint(value)}")
     if not value.strip():
         raise Invalid(path, "expected a non-empty string")
     if max_len and len(value) > max_len:
@@ -80,15 +142,148 @@ def expect_str(value: object, path: Path, *, allow_int: bool = False, max_len: i
     return value
 
 
-def expect_int(value: object, path: Path, *, minimum: int = 0) -> int:
+def expect_int(value: object, path: Path, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number from ``minimum`` to ``maximum`` (no bound if None); ``1.0`` is no int."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise Invalid(path, f"expected a whole number, got {_kind(value)}")
+        raise Invalid(path, f"expected a whole number, got {kind(value)}")
     if value < minimum:
         raise Invalid(path, f"expected a whole number of at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise Invalid(path, f"expected a whole number of at most {maximum}, got {value}")
     return value
 
 
 def expect_bool(value: object, path: Path) -> bool:
+    """``true`` or ``false``."""
     if not isinstance(value, bool):
-        raise Invalid(path, f"expected true or false, got {_kind(value)}")
+        raise Invalid(path, f"expected true or false, got {kind(value)}")
     return value
+
+
+# -- scenario values -----------------------------------------------------------------------------
+
+
+def parse_factor(value: object, path: Path) -> Factor:
+    """Read a factor name: otp, u2f, otp_sms, otp_email, or a full SECOND_FACTOR_TYPE_* name."""
+    name = expect_str(value, path)
+    factor = Factor.parse(name)
+    if factor is None:
+        raise Invalid(path, f"{name!r} is not one of {_FACTOR_NAMES}")
+    return factor
+
+
+def parse_factors(value: object, path: Path) -> tuple[Factor, ...]:
+    """Read a list of factor names, each at most once."""
+    factors: list[Factor] = []
+    for i, item in enumerate(expect_list(value, path)):
+        factor = parse_factor(item, (*path, i))
+        if factor in factors:
+            raise Invalid((*path, i), f"{factor.key!r} is listed twice")
+        factors.append(factor)
+    return tuple(factors)
+
+
+def parse_auth_factor(raw: object, path: Path, ids: IdGenerator, key: str) -> AuthFactor:
+    """Read one auth factor: a bare name or ``{type, name, id, state}``."""
+    if isinstance(raw, str):  # a bare name means {type: name}
+        spec: Mapping[str, Any] = {"type": raw}
+        factor = parse_factor(raw, path)
+    else:
+        spec = expect_mapping(raw, path, ("type", "name", "id", "state"), required=("type",))
+        factor = parse_factor(spec["type"], (*path, "type"))
+    for extra in ("name", "id"):
+        if extra in spec and factor is not Factor.U2F:
+            article = "an" if extra == "id" else "a"
+            raise Invalid((*path, extra), f"only a u2f factor has {article} {extra}")
+    state = FactorState.READY
+    if "state" in spec:
+        text = expect_str(spec["state"], (*path, "state")).upper()
+        parsed = FactorState.__members__.get(text.removeprefix("AUTH_FACTOR_STATE_"))
+        if parsed is None:
+            raise Invalid((*path, "state"), f"{spec['state']!r} is not one of ready, not_ready")
+        state = parsed
+    if factor is not Factor.U2F:
+        return AuthFactor(factor, state)
+    name = expect_str(spec["name"], (*path, "name")) if "name" in spec else ""
+    if "id" in spec:
+        factor_id = expect_str(spec["id"], (*path, "id"), allow_int=True)
+        ids.reserve(factor_id)
+    else:
+        factor_id = ids.make(key)
+    return AuthFactor(factor, state, factor_id, name)
+
+
+def parse_policy(raw: object, path: Path) -> LoginPolicy:
+    """Read a login policy: ``{second_factors, processed_sequence}``."""
+    spec = expect_mapping(raw, path, ("second_factors", "processed_sequence"), ("second_factors",))
+    factors = parse_factors(spec["second_factors"], (*path, "second_factors"))
+    sequence = 0
+    if "processed_sequence" in spec:
+        sequence = expect_int(
+            spec["processed_sequence"], (*path, "processed_sequence"), maximum=_UINT64
+        )
+    return LoginPolicy(factors, sequence)
+
+
+ERROR_RULE_KEYS = ("rpc", "user", "org", "code", "message", "id", "times")
+
+
+def parse_error_rule(
+    item: object,
+    path: Path,
+    user_id: Callable[[object, Path], str],
+    org_id: Callable[[object, Path], str],
+    keys: tuple[str, ...] = ERROR_RULE_KEYS,
+) -> ErrorRule:
+    """Read one forced error; ``user_id`` and ``org_id`` resolve references or raise Invalid."""
+    spec = expect_mapping(item, path, keys, ("code",))
+    rpc = None
+    if "rpc" in spec:
+        rpc = expect_str(spec["rpc"], (*path, "rpc")).rsplit("/", 1)[-1]
+        if rpc not in RPCS:
+            raise Invalid(
+                (*path, "rpc"),
+                f"{spec['rpc']!r} is not one of {', '.join(RPCS)}" + did_you_mean(rpc, RPCS),
+            )
+    code = code_from(spec["code"])
+    if code is None:
+        raw = spec["code"]
+        what = repr(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else kind(raw)
+        raise Invalid(
+            (*path, "code"),
+            f"{what} is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)",
+        )
+    user = org = None
+    if "user" in spec:
+        if rpc == RPCS[0]:
+            raise Invalid(
+                (*path, "user"),
+                f"{RPCS[0]} has no user in its path, so this rule could never match",
+            )
+        user = user_id(spec["user"], (*path, "user"))
+    if "org" in spec:
+        org = org_id(spec["org"], (*path, "org"))
+    message = expect_str(spec["message"], (*path, "message")) if "message" in spec else None
+    error_id = expect_str(spec["id"], (*path, "id")) if "id" in spec else None
+    times = expect_int(spec["times"], (*path, "times"), minimum=1) if "times" in spec else None
+    return ErrorRule(code, rpc, user, org, message, error_id, times)
+
+
+def parse_version(value: object) -> None:
+    """Check the top-level ``version``: the number 1 (``1.0`` is the same number)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != 1:
+            raise Invalid(("version",), f"unsupported version {value}; expected 1")
+        return
+    raise Invalid(("version",), f"expected 1, got {kind(value)}")
+
+
+def parse_clock(value: object) -> int:
+    """Read the frozen ``clock``: an RFC 3339 time, in nanoseconds since the epoch."""
+    ns = parse_timestamp(value)
+    if ns is not None:
+        return ns
+    example = "'2025-08-28T10:46:22.123456Z'"
+    if isinstance(value, str):
+        raise Invalid(("clock",), f"{value!r} is not an RFC 3339 time like {example}")
+    raise Invalid(("clock",), f"expected an RFC 3339 time like {example}, got {kind(value)}")

@@ -6,26 +6,35 @@ the key path and what was expected.
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections.abc import Callable, Mapping
-from pathlib import Path as FsPath
+from collections.abc import Mapping
 from typing import Any
 
 from . import roles as _roles
-from .clock import parse_timestamp, wall_clock_ns
-from .codes import code_from
+from .clock import wall_clock_ns
 from .errors import ScenarioError
-from .fields import Invalid, expect_bool, expect_int, expect_list, expect_mapping, expect_str
+from .fields import (
+    ERROR_RULE_KEYS,
+    Invalid,
+    did_you_mean,
+    expect_bool,
+    expect_int,
+    expect_list,
+    expect_mapping,
+    expect_str,
+    kind,
+    parse_auth_factor,
+    parse_clock,
+    parse_error_rule,
+    parse_factors,
+    parse_policy,
+    parse_version,
+)
 from .ids import IdGenerator
 from .model import (
     DEFAULT_POLICY,
-    RPCS,
     AuthFactor,
     ErrorRule,
-    Factor,
-    FactorState,
-    LoginPolicy,
     Member,
     Org,
     Scenario,
@@ -33,9 +42,13 @@ from .model import (
     User,
     UserType,
 )
-from .source import Path, format_path, line_of, parse_text
+from .source import Path, find_cycle, format_path, locate, parse_text
 
+# parse_* and ERROR_RULE_KEYS are re-exported for the live state and the control API, which
+# read single values with the same rules and messages.
 __all__ = [
+    "ERROR_RULE_KEYS",
+    "MAX_USER_ID",
     "load_scenario",
     "parse_auth_factor",
     "parse_error_rule",
@@ -44,109 +57,80 @@ __all__ = [
     "scenario_from_data",
 ]
 
-_FACTOR_NAMES = "otp, u2f, otp_sms, otp_email"
-MAX_USER_ID = 200
+MAX_USER_ID = 200  # ZITADEL's limit on a user id (and here, any id)
+MAX_FILE_SIZE = 64 * 1024 * 1024  # far beyond any scenario; stops /dev/zero and the like
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Load and validate a scenario file (YAML, or JSON when it ends in ``.json``)."""
     source = os.fspath(path)
+    if not source:
+        raise ScenarioError("expected the path of a scenario file, got an empty one", source="''")
     try:
-        text = FsPath(source).read_text(encoding="utf-8")
+        with open(source, "rb") as file:
+            data = file.read(MAX_FILE_SIZE + 1)
     except FileNotFoundError:
         raise ScenarioError("no such file", source=source) from None
     except IsADirectoryError:
         raise ScenarioError("is a directory, expected a scenario file", source=source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError("not UTF-8 text", source=source) from None
     except OSError as exc:
-        raise ScenarioError(f"cannot read: {exc.strerror}", source=source) from None
+        raise ScenarioError(f"cannot read: {exc.strerror or exc}", source=source) from None
+    if len(data) > MAX_FILE_SIZE:
+        raise ScenarioError(f"larger than {MAX_FILE_SIZE >> 20} MiB", source=source)
     fmt = "json" if source.lower().endswith(".json") else "yaml"
-    return parse_scenario(text, source=source, format=fmt)
+    return parse_scenario(_decode(data, source), source=source, format=fmt)
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            problem = "it is UTF-16 text; save it as UTF-8"
+        else:
+            problem = f"byte 0x{data[exc.start]:02x} cannot start or continue a character"
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ScenarioError(f"not UTF-8 text: {problem}", source=source, line=line) from None
 
 
 def parse_scenario(text: str, *, source: str | None = None, format: str | None = None) -> Scenario:
     """Validate scenario text; ``format`` is 'yaml' or 'json' (guessed from the text if None)."""
-    fmt = format or ("json" if text.lstrip().startswith("{") else "yaml")
+    fmt = format or ("json" if text.lstrip("\ufeff \t\r\n").startswith("{") else "yaml")
     if fmt not in ("yaml", "json"):
         raise ValueError(f"format must be 'yaml' or 'json', not {format!r}")
     data = parse_text(text, source, fmt)
     try:
         return _Builder(data, source).build()
     except Invalid as exc:
+        # A recursive alias makes a collection that contains itself: no scenario has one, and
+        # what the builder trips over first is a confusing consequence of it.
+        cycle = find_cycle(data) if "*" in text else None
+        if cycle is not None:
+            where = locate(text, cycle)
+            name = f"*{where.alias} is used inside the &{where.alias} it refers to"
+            raise ScenarioError(
+                f"a recursive alias: {name if where.alias else 'it contains itself'}",
+                source=source,
+                line=where.line,
+                path=format_path(cycle),
+            ) from None
+        line = locate(text, exc.path).line
         raise ScenarioError(
-            exc.message, source=source, line=line_of(text, exc.path), path=format_path(exc.path)
+            exc.message, source=source, line=line, path=format_path(exc.path)
         ) from None
 
 
 def scenario_from_data(data: Mapping[str, Any], *, source: str | None = None) -> Scenario:
     """Validate a scenario given as plain Python data (the parsed form of a file)."""
     try:
-        return _Builder(dict(data), source).build()
+        return _Builder(dict(data) if isinstance(data, Mapping) else data, source).build()
     except Invalid as exc:
+        cycle = find_cycle(data)
+        if cycle is not None:
+            raise ScenarioError(
+                "a collection that contains itself", source=source, path=format_path(cycle)
+            ) from None
         raise ScenarioError(exc.message, source=source, path=format_path(exc.path)) from None
-
-
-def _did_you_mean(value: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def parse_factor(value: object, path: Path) -> Factor:
-    """Read a factor name: otp, u2f, otp_sms, otp_email, or a full SECOND_FACTOR_TYPE_* name."""
-    name = expect_str(value, path)
-    factor = Factor.parse(name)
-    if factor is None:
-        raise Invalid(path, f"{name!r} is not one of {_FACTOR_NAMES}")
-    return factor
-
-
-def parse_factors(value: object, path: Path) -> tuple[Factor, ...]:
-    factors: list[Factor] = []
-    for i, item in enumerate(expect_list(value, path)):
-        factor = parse_factor(item, (*path, i))
-        if factor in factors:
-            raise Invalid((*path, i), f"{factor.key!r} is listed twice")
-        factors.append(factor)
-    return tuple(factors)
-
-
-def parse_auth_factor(raw: object, path: Path, ids: IdGenerator, key: str) -> AuthFactor:
-    """Read one auth factor: a bare name or ``{type, name, id, state}``."""
-    if isinstance(raw, str):  # a bare name means {type: name}
-        spec: Mapping[str, Any] = {"type": raw}
-        factor = parse_factor(raw, path)
-    else:
-        spec = expect_mapping(raw, path, ("type", "name", "id", "state"), required=("type",))
-        factor = parse_factor(spec["type"], (*path, "type"))
-    for extra in ("name", "id"):
-        if extra in spec and factor is not Factor.U2F:
-            raise Invalid((*path, extra), f"only a u2f factor has a {extra}")
-    state = FactorState.READY
-    if "state" in spec:
-        text = expect_str(spec["state"], (*path, "state")).upper()
-        parsed = FactorState.__members__.get(text.removeprefix("AUTH_FACTOR_STATE_"))
-        if parsed is None:
-            raise Invalid((*path, "state"), f"{spec['state']!r} is not one of ready, not_ready")
-        state = parsed
-    if factor is not Factor.U2F:
-        return AuthFactor(factor, state)
-    name = expect_str(spec["name"], (*path, "name")) if "name" in spec else ""
-    if "id" in spec:
-        factor_id = expect_str(spec["id"], (*path, "id"), allow_int=True)
-        ids.reserve(factor_id)
-    else:
-        factor_id = ids.make(key)
-    return AuthFactor(factor, state, factor_id, name)
-
-
-def parse_policy(raw: object, path: Path) -> LoginPolicy:
-    spec = expect_mapping(raw, path, ("second_factors", "processed_sequence"), ("second_factors",))
-    factors = parse_factors(spec["second_factors"], (*path, "second_factors"))
-    sequence = 0
-    if "processed_sequence" in spec:
-        sequence = expect_int(spec["processed_sequence"], (*path, "processed_sequence"))
-    return LoginPolicy(factors, sequence)
 
 
 class _Builder:
@@ -166,17 +150,11 @@ class _Builder:
             ("version", "seed", "clock", "instance", "orgs", "tokens", "errors"),
             required=("version", "orgs"),
         )
-        if top["version"] != 1 or isinstance(top["version"], bool):
-            raise Invalid(("version",), f"unsupported version {top['version']!r}; expected 1")
-        seed = expect_int(top["seed"], ("seed",), minimum=-(2**63)) if "seed" in top else 0
-        clock = None
-        if "clock" in top:
-            clock = parse_timestamp(top["clock"])
-            if clock is None:
-                raise Invalid(
-                    ("clock",),
-                    f"{top['clock']!r} is not an RFC 3339 time like '2025-08-28T10:46:22.123456Z'",
-                )
+        parse_version(top["version"])
+        seed = 0
+        if "seed" in top:
+            seed = expect_int(top["seed"], ("seed",), minimum=-(2**63), maximum=2**63 - 1)
+        clock = parse_clock(top["clock"]) if "clock" in top else None
         instance = expect_mapping(
             top.get("instance", {}), ("instance",), ("login_policy", "members")
         )
@@ -224,6 +202,20 @@ class _Builder:
             source=self.source,
         )
 
+    def _check_name(self, name: str, path: Path, kind_of_id: str) -> None:
+        """A name that is another object's id would make references to either ambiguous."""
+        other = self.ids_seen.get(name)
+        if other is not None and other[:-1] != path[:-1] and self._id_kind(other) == kind_of_id:
+            raise Invalid(
+                path,
+                f"{name!r} is already used as the id of {format_path(other[:-1])}, "
+                "so a reference to it would be ambiguous",
+            )
+
+    @staticmethod
+    def _id_kind(path: Path) -> str:
+        return {3: "org", 5: "user"}.get(len(path), "factor")
+
     def _claim_id(self, value: object, path: Path) -> str:
         id = expect_str(value, path, allow_int=True, max_len=MAX_USER_ID)
         if id in self.ids_seen:
@@ -233,20 +225,24 @@ class _Builder:
 
     def _reserve_ids(self, raw_orgs: list[Any], ids: IdGenerator) -> None:
         """Reserve every explicit id first, so that no generated id can equal one."""
+        # Shapes are checked later, in order; here only what is well-formed is looked at.
         for i, raw in enumerate(raw_orgs):
-            if isinstance(raw, dict):
-                if "id" in raw:
-                    ids.reserve(self._claim_id(raw["id"], ("orgs", i, "id")))
-                for j, user in enumerate(raw.get("users") or []):
-                    if not isinstance(user, dict):
-                        continue
-                    upath: Path = ("orgs", i, "users", j)
-                    if "id" in user:
-                        ids.reserve(self._claim_id(user["id"], (*upath, "id")))
-                    for k, factor in enumerate(user.get("auth_factors") or []):
-                        if isinstance(factor, dict) and "id" in factor:
-                            fpath = (*upath, "auth_factors", k, "id")
-                            ids.reserve(self._claim_id(factor["id"], fpath))
+            if not isinstance(raw, dict):
+                continue
+            if "id" in raw:
+                ids.reserve(self._claim_id(raw["id"], ("orgs", i, "id")))
+            users = raw.get("users")
+            for j, user in enumerate(users if isinstance(users, list) else []):
+                if not isinstance(user, dict):
+                    continue
+                upath: Path = ("orgs", i, "users", j)
+                if "id" in user:
+                    ids.reserve(self._claim_id(user["id"], (*upath, "id")))
+                factors = user.get("auth_factors")
+                for k, factor in enumerate(factors if isinstance(factors, list) else []):
+                    if isinstance(factor, dict) and "id" in factor:
+                        fpath = (*upath, "auth_factors", k, "id")
+                        ids.reserve(self._claim_id(factor["id"], fpath))
 
     def _org(self, raw: Any, path: Path, ids: IdGenerator) -> tuple[Org, list[User]]:
         spec = expect_mapping(
@@ -255,6 +251,7 @@ class _Builder:
         name = expect_str(spec["name"], (*path, "name"))
         if name in self.orgs_by_ref:
             raise Invalid((*path, "name"), f"an org named {name!r} is already defined")
+        self._check_name(name, (*path, "name"), "org")
         org_id = str(spec["id"]) if "id" in spec else ids.make(f"org:{name}")
         policy = (
             parse_policy(spec["login_policy"], (*path, "login_policy"))
@@ -274,10 +271,14 @@ class _Builder:
         username = expect_str(spec["username"], (*path, "username"))
         if username in self.users_by_ref:
             raise Invalid((*path, "username"), f"a user named {username!r} is already defined")
-        kind = spec.get("type", "human")
-        if kind not in ("human", "machine"):
-            raise Invalid((*path, "type"), f"{kind!r} is not one of human, machine")
-        user_type = UserType(kind)
+        self._check_name(username, (*path, "username"), "user")
+        user_type = UserType.HUMAN
+        if "type" in spec:
+            text = expect_str(spec["type"], (*path, "type"))
+            if text not in ("human", "machine"):
+                hint = did_you_mean(text, ("human", "machine"))
+                raise Invalid((*path, "type"), f"{text!r} is not one of human, machine{hint}")
+            user_type = UserType(text)
         user_id = str(spec["id"]) if "id" in spec else ids.make(f"user:{username}")
         factors: list[AuthFactor] = []
         if "auth_factors" in spec:
@@ -286,6 +287,10 @@ class _Builder:
             if raw_factors and user_type is UserType.MACHINE:
                 raise Invalid(fpath, "a machine user has no auth factors; only human users do")
             for k, item in enumerate(raw_factors):
+                if not isinstance(item, (str, dict)):
+                    raise Invalid(
+                        (*fpath, k), f"expected a factor name or a mapping, got {kind(item)}"
+                    )
                 factors.append(parse_auth_factor(item, (*fpath, k), ids, f"u2f:{username}:{k}"))
         user = User(user_id, username, org_id, user_type, tuple(factors))
         self.users_by_ref[username] = user
@@ -297,7 +302,7 @@ class _Builder:
         user = self.users_by_ref.get(ref)
         if user is None:
             names = [u for u in self.users_by_ref if not u.isdigit()]
-            raise Invalid(path, f"no user {ref!r} in the scenario{_did_you_mean(ref, names)}")
+            raise Invalid(path, f"no user {ref!r} in the scenario{did_you_mean(ref, names)}")
         return user
 
     def _org_ref(self, value: object, path: Path) -> Org:
@@ -305,7 +310,7 @@ class _Builder:
         org = self.orgs_by_ref.get(ref)
         if org is None:
             names = [o for o in self.orgs_by_ref if not o.isdigit()]
-            raise Invalid(path, f"no org {ref!r} in the scenario{_did_you_mean(ref, names)}")
+            raise Invalid(path, f"no org {ref!r} in the scenario{did_you_mean(ref, names)}")
         return org
 
     def _members(self, raw: Any, path: Path, *, org: bool) -> tuple[Member, ...]:
@@ -326,16 +331,14 @@ class _Builder:
                 expect_str(role, rpath)
                 if role in allowed:
                     continue
-                if role in _roles.ROLES:
-                    where = (
-                        "an org role: list it under an org's members"
-                        if org is False
-                        else ("an instance role: list it under instance.members")
-                    )
-                    raise Invalid(rpath, f"{role!r} is {where}")
-                raise Invalid(
-                    rpath, f"{role!r} is not a known role{_did_you_mean(role, sorted(allowed))}"
-                )
+                if role in _roles.ROLES:  # known, but at the other level
+                    if org:
+                        raise Invalid(
+                            rpath, f"{role!r} is an instance role: list it under instance.members"
+                        )
+                    raise Invalid(rpath, f"{role!r} is an org role: list it under an org's members")
+                hint = did_you_mean(role, sorted(allowed))
+                raise Invalid(rpath, f"{role!r} is not a known role{hint}")
             members[user.id] = Member(user.id, frozenset(roles))
         return tuple(members.values())
 
@@ -365,45 +368,3 @@ class _Builder:
 
     def _org_id(self, value: object, path: Path) -> str:
         return self._org_ref(value, path).id
-
-
-ERROR_RULE_KEYS = ("rpc", "user", "org", "code", "message", "id", "times")
-
-
-def parse_error_rule(
-    item: object,
-    path: Path,
-    user_id: Callable[[object, Path], str],
-    org_id: Callable[[object, Path], str],
-    keys: tuple[str, ...] = ERROR_RULE_KEYS,
-) -> ErrorRule:
-    """Read one forced error; ``user_id`` and ``org_id`` resolve references or raise Invalid."""
-    spec = expect_mapping(item, path, keys, ("code",))
-    rpc = None
-    if "rpc" in spec:
-        rpc = expect_str(spec["rpc"], (*path, "rpc")).rsplit("/", 1)[-1]
-        if rpc not in RPCS:
-            raise Invalid(
-                (*path, "rpc"),
-                f"{spec['rpc']!r} is not one of {', '.join(RPCS)}" + _did_you_mean(rpc, list(RPCS)),
-            )
-    code = code_from(spec["code"])
-    if code is None:
-        raise Invalid(
-            (*path, "code"),
-            f"{spec['code']!r} is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)",
-        )
-    user = org = None
-    if "user" in spec:
-        if rpc == RPCS[0]:
-            raise Invalid(
-                (*path, "user"),
-                f"{RPCS[0]} has no user in its path, so this rule could never match",
-            )
-        user = user_id(spec["user"], (*path, "user"))
-    if "org" in spec:
-        org = org_id(spec["org"], (*path, "org"))
-    message = expect_str(spec["message"], (*path, "message")) if "message" in spec else None
-    error_id = expect_str(spec["id"], (*path, "id")) if "id" in spec else None
-    times = expect_int(spec["times"], (*path, "times"), minimum=1) if "times" in spec else None
-    return ErrorRule(code, rpc, user, org, message, error_id, times)
