@@ -274,7 +274,8 @@ import json, os
 TIMES = {"with": [], "without": []}
 
 def pytest_runtest_logreport(report):
-    TIMES["with" if "test_with[" in report.nodeid else "without"].append((report.nodeid, report.duration))
+    kind = "with" if "test_with[" in report.nodeid else "without"
+    TIMES[kind].append((report.nodeid, report.duration))
 
 def pytest_sessionfinish(session):
     totals = {}
