@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -45,13 +47,24 @@ def test_all_is_pinned_and_sorted() -> None:
 def test_every_public_name_of_the_package_is_exported() -> None:
     # Anything imported into the package's namespace is exported, or private: submodules
     # aside, a name cannot be reachable as ``zitadel_mock.X`` without being in __all__.
+    # Most public names are imported on first use (zitadel_mock._LAZY), so count those too.
     names = {
         name
         for name, value in vars(zitadel_mock).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    names.discard("annotations")  # from __future__
+    names -= {"annotations", "TYPE_CHECKING", "Any"}  # from __future__ and typing
+    names |= set(zitadel_mock._LAZY)
     assert names | {"__version__"} == set(zitadel_mock.__all__)
+
+
+def test_importing_the_package_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, zitadel_mock; "
+        "print(sorted(m for m in ('falcon', 'waitress', 'yaml', 'faker') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_star_import_gives_exactly_all() -> None:

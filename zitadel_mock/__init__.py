@@ -2,24 +2,69 @@
 
 from __future__ import annotations
 
-from .app import create_app
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import ScenarioError, ServerError, ZitadelMockError
-from .journal import Call, Journal
-from .mock import MockAssertionError, ServerSideError, ZitadelMock
-from .model import (
-    AuthFactor,
-    ErrorRule,
-    Factor,
-    FactorState,
-    LoginPolicy,
-    Org,
-    Scenario,
-    Token,
-    User,
-)
-from .scenario import load_scenario, parse_scenario, scenario_from_data
-from .server import MockServer
-from .state import State
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .journal import Call, Journal
+    from .mock import MockAssertionError, ServerSideError, ZitadelMock
+    from .model import (
+        AuthFactor,
+        ErrorRule,
+        Factor,
+        FactorState,
+        LoginPolicy,
+        Org,
+        Scenario,
+        Token,
+        User,
+    )
+    from .scenario import load_scenario, parse_scenario, scenario_from_data
+    from .server import MockServer
+    from .state import State
+
+# Public names and the module each lives in. They are imported on first use, so that
+# ``import zitadel_mock`` (and the pytest plugin, in every test run of every project that
+# installs us) does not pay for falcon, waitress and yaml until something needs them.
+_LAZY = {
+    "create_app": "app",
+    "Call": "journal",
+    "Journal": "journal",
+    "MockAssertionError": "mock",
+    "ServerSideError": "mock",
+    "ZitadelMock": "mock",
+    "AuthFactor": "model",
+    "ErrorRule": "model",
+    "Factor": "model",
+    "FactorState": "model",
+    "LoginPolicy": "model",
+    "Org": "model",
+    "Scenario": "model",
+    "Token": "model",
+    "User": "model",
+    "load_scenario": "scenario",
+    "parse_scenario": "scenario",
+    "scenario_from_data": "scenario",
+    "MockServer": "server",
+    "State": "state",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zitadel_mock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "AuthFactor",
