@@ -1,15 +1,17 @@
 """pytest plugin of zitadel-mock: ``pytest --zitadel-mock`` and the ``zitadel_mock`` fixture.
 
-pytest imports every installed plugin in every run of every project, so this module imports
-nothing heavy: falcon, waitress and yaml are imported by the fixtures, only when they are used.
+The plugin only composes fixtures over ``zitadel_mock.ZitadelMock``, where the logic lives.
+pytest imports every installed plugin in every run of every project (and again in every xdist
+worker), so this module imports nothing heavy: falcon, waitress and yaml are imported by the
+fixtures, only when a test uses them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,14 +19,19 @@ if TYPE_CHECKING:
     from zitadel_mock.mock import ZitadelMock
 
 ENV_URL = "ZITADEL_MOCK_URL"
+MARKER = "zitadel_scenario"
 _OFF = (
     "zitadel-mock is off: run pytest with --zitadel-mock "
     "(or set zitadel_mock = true in the ini file)"
 )
+_SERVER_ERROR = "an exception was raised inside zitadel-mock while serving this test:\n"
+_DEFAULT_SCENARIO = pytest.StashKey["Path | None"]()
+_HANDLE = pytest.StashKey["ZitadelMock"]()  # on the test item, while its fixture is set up
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("zitadel-mock", "a faithful mock of ZITADEL's MFA routes")
+    """Add ``--zitadel-mock`` and ``--zitadel-mock-scenario``, each with its ini twin."""
+    group = parser.getgroup("zitadel-mock", "zitadel-mock (a mock of ZITADEL's MFA routes)")
     group.addoption(
         "--zitadel-mock",
         action="store_true",
@@ -42,15 +49,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("zitadel_mock", "serve a ZITADEL mock (like --zitadel-mock)", type="bool")
     parser.addini(
         "zitadel_mock_scenario",
-        "scenario file served by default, relative to the ini file",
+        "scenario file served by default, relative to the ini file (like --zitadel-mock-scenario)",
         type="string",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``zitadel_scenario`` marker, so that ``--strict-markers`` accepts it."""
     config.addinivalue_line(
         "markers",
-        "zitadel_scenario(path): serve this scenario file (relative to the test file's folder) "
+        f"{MARKER}(path): serve this scenario file (relative to the test file's folder) "
         "to the zitadel_mock fixture of this test, class or module",
     )
 
@@ -60,11 +68,8 @@ def _enabled(config: pytest.Config) -> bool:
     return bool(option) if option is not None else bool(config.getini("zitadel_mock"))
 
 
-_DEFAULT_SCENARIO = pytest.StashKey["Path | None"]()
-
-
 def _default_scenario(config: pytest.Config) -> Path | None:
-    """The default scenario's path, worked out once per session (it runs before every test)."""
+    """The default scenario's path (None: built-in), worked out once per session."""
     if _DEFAULT_SCENARIO not in config.stash:
         config.stash[_DEFAULT_SCENARIO] = _find_default_scenario(config)
     return config.stash[_DEFAULT_SCENARIO]
@@ -82,15 +87,26 @@ def _find_default_scenario(config: pytest.Config) -> Path | None:
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say that the mock is on, and which scenario it serves by default."""
     if not _enabled(config):
         return None
-    scenario = _default_scenario(config)
-    return f"zitadel-mock: on, scenario: {scenario if scenario else 'built-in'}"
+    path = _default_scenario(config)
+    if path is None:
+        return "zitadel-mock: on, scenario: built-in"
+    try:
+        shown = str(path.relative_to(config.rootpath))
+    except ValueError:
+        shown = str(path)
+    return f"zitadel-mock: on, scenario: {shown}"
 
 
 @pytest.fixture(scope="session")
 def zitadel_mock_server(pytestconfig: pytest.Config) -> Iterator[ZitadelMock]:
-    """One mock server for the whole session (per xdist worker), on a free port."""
+    """One mock server for the whole session (per xdist worker) on a free port.
+
+    It serves the default scenario and is never reset: use ``zitadel_mock`` for a fresh
+    state in every test.
+    """
     if not _enabled(pytestconfig):
         pytest.skip(_OFF)
     from zitadel_mock import MockServer, ZitadelMockError
@@ -100,9 +116,9 @@ def zitadel_mock_server(pytestconfig: pytest.Config) -> Iterator[ZitadelMock]:
     mock = ZitadelMock(MockServer(builtin_scenario()))
     try:
         mock.use(_default_scenario(pytestconfig))
-        mock.server.start()
     except ZitadelMockError as exc:
         pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
+    mock.server.start()
     try:
         yield mock
     finally:
@@ -113,33 +129,59 @@ def zitadel_mock_server(pytestconfig: pytest.Config) -> Iterator[ZitadelMock]:
 def zitadel_mock(
     zitadel_mock_server: ZitadelMock, request: pytest.FixtureRequest
 ) -> Iterator[ZitadelMock]:
-    """The mock, reset to this test's scenario before the test; ``ZITADEL_MOCK_URL`` is set."""
+    """The mock, reset to this test's scenario before the test; ``ZITADEL_MOCK_URL`` is set.
+
+    An exception raised inside the mock while serving fails the test, with its traceback.
+    """
     from zitadel_mock import ZitadelMockError
 
-    marker = request.node.get_closest_marker("zitadel_scenario")
-    if marker is not None:
-        if len(marker.args) != 1:
-            pytest.fail("zitadel_scenario takes one argument: the scenario's path", pytrace=False)
-        path: Path | None = request.path.parent / str(marker.args[0])
-    else:
-        path = _default_scenario(request.config)
+    mock = zitadel_mock_server
+    marker = request.node.get_closest_marker(MARKER)
+    path = _marker_path(request, marker) if marker else _default_scenario(request.config)
     try:
-        zitadel_mock_server.use(path)
+        mock.use(path)
     except ZitadelMockError as exc:
         pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
     previous = os.environ.get(ENV_URL)
-    os.environ[ENV_URL] = zitadel_mock_server.url
+    os.environ[ENV_URL] = mock.url
+    request.node.stash[_HANDLE] = mock
     try:
-        yield zitadel_mock_server
+        yield mock
     finally:
+        del request.node.stash[_HANDLE]
         if previous is None:
             os.environ.pop(ENV_URL, None)
         else:
             os.environ[ENV_URL] = previous
-    errors = zitadel_mock_server.server.state.server_errors
-    if errors:
+    # What the test's own phase did not report: a test that failed anyway, or requests sent
+    # by the teardown of other fixtures.
+    _fail_on_server_errors(mock)
+
+
+def _marker_path(request: pytest.FixtureRequest, marker: pytest.Mark) -> Path:
+    """The marker's scenario path, relative to the test file's folder."""
+    args = [*marker.args, *marker.kwargs.values()]
+    if len(args) != 1 or set(marker.kwargs) - {"path"} or not isinstance(args[0], str | Path):
         pytest.fail(
-            "an exception was raised inside zitadel-mock while serving this test:\n"
-            + "\n".join(errors),
+            f"{MARKER} takes one argument, the scenario's path: "
+            f"@pytest.mark.{MARKER}('scenarios/strict.yaml')",
             pytrace=False,
         )
+    return request.path.parent / args[0]
+
+
+def _fail_on_server_errors(mock: ZitadelMock) -> None:
+    errors = mock.server_errors()
+    if errors:
+        mock.clear_server_errors()  # reported once, here
+        pytest.fail(_SERVER_ERROR + "\n".join(errors), pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    """Fail a test that passed although the mock raised an exception while serving it."""
+    result = yield
+    mock = item.stash.get(_HANDLE, None)
+    if mock is not None:
+        _fail_on_server_errors(mock)
+    return result

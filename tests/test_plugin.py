@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 # Import before pytester's in-process runs: they unload what a run imports, and libyaml's C
@@ -9,6 +11,10 @@ import pytest
 import zitadel_mock  # noqa: F401
 
 pytest_plugins = ["pytester"]
+
+# Other plugins of the development environment, left out of the inner runs: pytester unloads
+# what each run imports, so they would be imported again in every run, for seconds each.
+QUIET = ("-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:cacheprovider")
 
 SCENARIO = """
 version: 1
@@ -30,11 +36,17 @@ HELPERS = """
 import requests
 
 SECOND = "/management/v1/policies/login/second_factors/_search"
+DEFAULT = ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"]
+U2F = ["SECOND_FACTOR_TYPE_U2F"]
 
 def factors(mock, token="shop-token", path=SECOND):
     answer = requests.post(mock.url + path, headers={"Authorization": "Bearer " + token})
     return answer.status_code, answer.json().get("result")
 """
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest(*QUIET, *args)
 
 
 @pytest.fixture
@@ -45,11 +57,21 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
+# -- on, off, options --------------------------------------------------------------------------
+
+
 def test_without_the_flag_fixture_tests_are_skipped(project: pytest.Pytester) -> None:
-    project.makepyfile(test_a="def test_uses(zitadel_mock): pass\ndef test_plain(): pass\n")
-    result = project.runpytest("-rs")
-    result.assert_outcomes(passed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*zitadel-mock is off: run pytest with --zitadel-mock*"])
+    project.makepyfile(
+        test_a="""
+        def test_uses(zitadel_mock): pass
+        def test_session(zitadel_mock_server): pass
+        def test_plain(): pass
+        """
+    )
+    result = run(project, "-rs")
+    result.assert_outcomes(passed=1, skipped=2)
+    off = "zitadel-mock is off: run pytest with --zitadel-mock (or set zitadel_mock = true *)"
+    result.stdout.fnmatch_lines([f"SKIPPED * test_a.py:1: {off}", f"SKIPPED * test_a.py:2: {off}"])
     assert "zitadel-mock: on" not in result.stdout.str()
 
 
@@ -57,31 +79,41 @@ def test_flag_serves_the_ini_scenario(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""
         import os
-        from helpers import factors
+        from helpers import DEFAULT, factors
 
         def test_policy(zitadel_mock):
-            default = ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"]
-            assert factors(zitadel_mock) == (200, default)
+            assert factors(zitadel_mock) == (200, DEFAULT)
             assert os.environ["ZITADEL_MOCK_URL"] == zitadel_mock.url
             assert zitadel_mock.scenario.orgs[0].name == "Shop"
         """
     )
-    result = project.runpytest("--zitadel-mock")
+    result = run(project, "--zitadel-mock")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: *zitadel.yaml"])
+    result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: zitadel.yaml"])
 
 
-def test_ini_switch_and_cli_scenario(project: pytest.Pytester) -> None:
-    project.makeini("[pytest]\nzitadel_mock = true\n")
-    project.makepyfile(
-        test_a="""
-        from helpers import factors
-
-        def test_policy(zitadel_mock):
-            assert factors(zitadel_mock, "any") == (200, ["SECOND_FACTOR_TYPE_U2F"])
-        """
+def test_ini_switch_and_paths_relative_to_ini_and_invocation_dir(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ini names conf/zitadel.yaml (relative to the ini file); pytest runs from sub/, where
+    # the CLI's path is relative to sub/.
+    project.makeini("[pytest]\nzitadel_mock = true\nzitadel_mock_scenario = conf/zitadel.yaml\n")
+    (project.path / "conf").mkdir()
+    (project.path / "conf" / "zitadel.yaml").write_text(SCENARIO)
+    (project.path / "sub").mkdir()
+    (project.path / "sub" / "mine.yaml").write_text(STRICT)
+    (project.path / "sub" / "test_a.py").write_text(
+        "import sys\n"
+        "def test_org(zitadel_mock):\n"
+        "    print('org:', zitadel_mock.scenario.orgs[0].name)\n"
     )
-    project.runpytest("--zitadel-mock-scenario", "strict.yaml").assert_outcomes(passed=1)
+    monkeypatch.chdir(project.path / "sub")
+    result = run(project, "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: conf*zitadel.yaml", "*org: Shop*"])
+    result = run(project, "-s", "--zitadel-mock-scenario", "mine.yaml")  # the CLI wins
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: sub*mine.yaml", "*org: Strict*"])
 
 
 def test_builtin_scenario_without_any_scenario(pytester: pytest.Pytester) -> None:
@@ -97,9 +129,40 @@ def test_builtin_scenario_without_any_scenario(pytester: pytest.Pytester) -> Non
             assert [list(f)[1] for f in answer.json()["result"]] == ["otp", "u2f"]
         """
     )
-    result = pytester.runpytest("--zitadel-mock")
+    result = run(pytester, "--zitadel-mock")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: built-in"])
+
+
+def test_help_and_markers(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--help")
+    result.stdout.fnmatch_lines(
+        [
+            "zitadel-mock (a mock of ZITADEL's MFA routes):",
+            "  --zitadel-mock *serve a ZITADEL mock*",
+            "  --zitadel-mock-scenario=PATH",
+            "*zitadel_mock (bool):*serve a ZITADEL mock (like --zitadel-mock)",
+            "*zitadel_mock_scenario (string):*",
+        ]
+    )
+    result = run(pytester, "--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.zitadel_scenario(path): serve this scenario file*"])
+
+
+def test_bad_scenario_is_one_clear_failure(project: pytest.Pytester) -> None:
+    project.makefile(
+        ".yaml", broken="version: 1\norgs: [{name: A, users: [{username: u, type: x}]}]\n"
+    )
+    project.makepyfile(test_a="def test_a(zitadel_mock): pass\ndef test_b(zitadel_mock): pass\n")
+    result = run(project, "--zitadel-mock", "--zitadel-mock-scenario", "broken.yaml")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        ["*zitadel-mock: *broken.yaml:2: orgs[[]0[]].users[[]0[]].type: 'x'*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+# -- the marker ----------------------------------------------------------------------------------
 
 
 def test_marker_on_function_class_and_module(project: pytest.Pytester) -> None:
@@ -108,41 +171,70 @@ def test_marker_on_function_class_and_module(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""
         import pytest
-        from helpers import factors
-
-        U2F = (200, ["SECOND_FACTOR_TYPE_U2F"])
-        DEFAULT = (200, ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"])
+        from helpers import DEFAULT, U2F, factors
 
         @pytest.mark.zitadel_scenario("strict.yaml")
         def test_function(zitadel_mock):
-            assert factors(zitadel_mock, "any") == U2F
+            assert factors(zitadel_mock, "any") == (200, U2F)
 
         def test_default_again(zitadel_mock):
-            assert factors(zitadel_mock) == DEFAULT
+            assert factors(zitadel_mock) == (200, DEFAULT)
 
-        @pytest.mark.zitadel_scenario("strict.yaml")
+        @pytest.mark.zitadel_scenario(path="strict.yaml")
         class TestClass:
             def test_one(self, zitadel_mock):
-                assert factors(zitadel_mock, "any") == U2F
+                assert factors(zitadel_mock, "any") == (200, U2F)
+
+            @pytest.mark.zitadel_scenario("zitadel.yaml")  # the closest marker wins
+            def test_two(self, zitadel_mock):
+                assert factors(zitadel_mock) == (200, DEFAULT)
         """
     )
     (project.path / "sub" / "test_module.py").write_text(
-        "import pytest, requests\n"
-        "pytestmark = pytest.mark.zitadel_scenario('other.yaml')\n"
+        "import pytest\n"
+        "pytestmark = pytest.mark.zitadel_scenario('other.yaml')  # next to this file\n"
         "def test_module(zitadel_mock):\n"
-        "    url = zitadel_mock.url + '/management/v1/policies/login/second_factors/_search'\n"
-        "    answer = requests.post(url, headers={'Authorization': 'Bearer any'})\n"
-        "    assert answer.json()['result'] == ['SECOND_FACTOR_TYPE_U2F']\n"
+        "    assert zitadel_mock.scenario.orgs[0].name == 'Strict'\n"
     )
-    project.runpytest("--zitadel-mock", "--strict-markers", "-p", "no:randomly").assert_outcomes(
-        passed=4
+    run(project, "--zitadel-mock", "--strict-markers", "-p", "no:randomly").assert_outcomes(
+        passed=5
     )
 
 
-def test_reset_between_tests(project: pytest.Pytester) -> None:
+def test_marker_mistakes_are_clear(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""
-        from helpers import factors
+        import pytest
+
+        @pytest.mark.zitadel_scenario()
+        def test_no_path(zitadel_mock): pass
+
+        @pytest.mark.zitadel_scenario("a.yaml", "b.yaml")
+        def test_two_paths(zitadel_mock): pass
+
+        @pytest.mark.zitadel_scenario("missing.yaml")
+        def test_missing_file(zitadel_mock): pass
+        """
+    )
+    result = run(project, "--zitadel-mock")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*zitadel_scenario takes one argument, the scenario's path: "
+            "@pytest.mark.zitadel_scenario('scenarios/strict.yaml')",
+            "*zitadel-mock: *missing.yaml: no such file",
+        ]
+    )
+
+
+# -- one test at a time --------------------------------------------------------------------------
+
+
+def test_reset_before_each_test(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_a="""
+        import requests
+        from helpers import DEFAULT, factors
 
         def test_1_changes_everything(zitadel_mock):
             zitadel_mock.fail(code="UNAVAILABLE")
@@ -152,50 +244,67 @@ def test_reset_between_tests(project: pytest.Pytester) -> None:
 
         def test_2_sees_none_of_it(zitadel_mock):
             assert zitadel_mock.requests == []
-            default = ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"]
-            assert factors(zitadel_mock) == (200, default)
+            assert factors(zitadel_mock) == (200, DEFAULT)
             assert factors(zitadel_mock, "new-token")[0] == 401
+            # A scenario replaced through the control API lasts for this test only, too.
+            body = "version: 1\\norgs: [{name: Other}]\\n"
+            assert requests.put(zitadel_mock.url + "/_mock/scenario", data=body).ok
+
+        def test_3_has_the_scenario_back(zitadel_mock):
+            assert factors(zitadel_mock) == (200, DEFAULT)
         """
     )
-    project.runpytest("--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=2)
+    run(project, "--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=3)
 
 
-def test_state_changes(project: pytest.Pytester) -> None:
+def test_url_in_the_environment_during_each_test(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZITADEL_MOCK_URL", "http://configured-before")
     project.makepyfile(
         test_a="""
-        import requests
-        from helpers import factors
+        import os, subprocess, sys
 
-        def auth(mock, user="1"):
-            path = f"/management/v1/users/{user}/auth_factors/_search"
-            headers = {"Authorization": "Bearer shop-token"}
-            return requests.post(mock.url + path, headers=headers).json()
+        def test_child(zitadel_mock):
+            code = "import os; print(os.environ['ZITADEL_MOCK_URL'])"
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            assert out.stdout.strip() == zitadel_mock.url
 
-        def test_changes(zitadel_mock):
-            zitadel_mock.set_second_factors("100", ["otp_email"])
-            assert factors(zitadel_mock) == (200, ["SECOND_FACTOR_TYPE_OTP_EMAIL"])
-            zitadel_mock.set_second_factors("Shop", None)
-            assert factors(zitadel_mock)[1] == ["SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_U2F"]
-            key = zitadel_mock.add_factor("alice", {"type": "u2f", "name": "Key"})
-            assert auth(zitadel_mock)["result"][1] == {
-                "state": "AUTH_FACTOR_STATE_READY", "u2f": {"id": key.id, "name": "Key"}}
-            assert zitadel_mock.remove_factor("alice", "otp") == 1
-            assert len(auth(zitadel_mock)["result"]) == 1
-            user = zitadel_mock.add_user("dave", auth_factors=["otp_sms"])
-            assert auth(zitadel_mock, user.id) == {
-                "result": [{"state": "AUTH_FACTOR_STATE_READY", "otpSms": {}}]}
+        def test_restored_after(zitadel_mock_server):
+            assert os.environ["ZITADEL_MOCK_URL"] == "http://configured-before"
         """
     )
-    project.runpytest("--zitadel-mock").assert_outcomes(passed=1)
+    run(project, "--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=2)
 
 
-def test_journal_and_assertion_helpers(project: pytest.Pytester) -> None:
+def test_session_fixture_for_one_long_lived_server(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""
-        import pytest
-        import requests
+        URLS = []
+
+        def test_1(zitadel_mock_server):
+            URLS.append(zitadel_mock_server.url)
+            zitadel_mock_server.add_token("kept", "alice")
+
+        def test_2(zitadel_mock_server):
+            assert zitadel_mock_server.url == URLS[0]
+            assert zitadel_mock_server.server.state.view.tokens.get("kept") is not None
+
+        def test_3(zitadel_mock_server, zitadel_mock):
+            assert zitadel_mock is zitadel_mock_server
+            assert zitadel_mock.server.state.view.tokens.get("kept") is None
+        """
+    )
+    run(project, "--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=3)
+
+
+# -- what a test reads and asserts ----------------------------------------------------------------
+
+
+def test_journal_and_assertion_helpers_in_a_run(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_a="""
         from helpers import factors
-        from zitadel_mock import MockAssertionError
 
         AUTH = "/management/v1/users/1/auth_factors/_search"
 
@@ -209,113 +318,89 @@ def test_journal_and_assertion_helpers(project: pytest.Pytester) -> None:
                 "ListHumanAuthFactors", "1", "100", "shop-token", 200)
             assert call.answer == {"result": [{"state": "AUTH_FACTOR_STATE_READY", "otp": {}}]}
             zitadel_mock.assert_called("ListHumanAuthFactors", times=3, user="alice")
-            zitadel_mock.assert_called("ListHumanAuthFactors", times=2, status=503)
             zitadel_mock.assert_not_called("ListLoginPolicySecondFactors")
 
-        def test_failure_messages(zitadel_mock):
+        def test_reads_well_when_it_fails(zitadel_mock):
             factors(zitadel_mock, path=AUTH)
-            with pytest.raises(MockAssertionError) as raised:
-                zitadel_mock.assert_called("ListHumanAuthFactors", times=2, user="alice")
-            assert str(raised.value) == (
-                "expected ListHumanAuthFactors (user='alice') 2 times, it was called once.\\n"
-                "Calls made:\\n"
-                "  POST /management/v1/users/1/auth_factors/_search -> 200 user=1 org=100")
-            with pytest.raises(MockAssertionError, match="not to be called, it was called once"):
-                zitadel_mock.assert_not_called("ListHumanAuthFactors")
-            zitadel_mock.reset()
-            with pytest.raises(MockAssertionError, match="No call was made"):
-                zitadel_mock.assert_called("ListLoginPolicySecondFactors")
+            zitadel_mock.assert_called("ListHumanAuthFactors", times=2, user="alice")
         """
     )
-    project.runpytest("--zitadel-mock").assert_outcomes(passed=2)
+    result = run(project, "--zitadel-mock")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            ">       zitadel_mock.assert_called(*",
+            "E       *MockAssertionError: expected ListHumanAuthFactors (user='alice') 2 times, "
+            "it was called once.",
+            "E       Calls made:",
+            "E         POST /management/v1/users/1/auth_factors/_search -> 200 "
+            "user=1 (alice) org=100 (Shop)",
+        ]
+    )
 
 
-def test_server_side_exception_fails_the_test(project: pytest.Pytester) -> None:
+# -- exceptions inside the mock ------------------------------------------------------------------
+
+
+def test_server_side_exception_fails_the_test_that_caused_it(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""
         from helpers import factors
 
-        def test_boom(zitadel_mock, monkeypatch):
-            def boom(*args):
-                raise RuntimeError("broken inside the mock")
+        def boom(*args):
+            raise RuntimeError("broken inside the mock")
+
+        def test_passes_but_the_mock_broke(zitadel_mock, monkeypatch):
             monkeypatch.setattr("zitadel_mock.service.second_factors_body", boom)
             assert factors(zitadel_mock)[0] == 500
 
         def test_next_is_fine(zitadel_mock):
             assert factors(zitadel_mock)[0] == 200
+
+        def test_fails_and_the_mock_broke(zitadel_mock, monkeypatch):
+            monkeypatch.setattr("zitadel_mock.service.second_factors_body", boom)
+            assert factors(zitadel_mock)[0] == 200
         """
     )
-    result = project.runpytest("--zitadel-mock", "-p", "no:randomly")
-    result.assert_outcomes(passed=2, errors=1)
+    result = run(project, "--zitadel-mock", "-p", "no:randomly", "-rA")
+    # The first fails; the third fails for its own assertion, and its teardown reports the
+    # exception inside the mock.
+    result.assert_outcomes(passed=1, failed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*an exception was raised inside zitadel-mock while serving this test*",
-            "*RuntimeError: broken inside the mock*",
+            "*_ ERROR at teardown of test_fails_and_the_mock_broke _*",
+            "an exception was raised inside zitadel-mock while serving this test:",
+            "Traceback (most recent call last):",
+            "RuntimeError: broken inside the mock",
+            "*_ test_passes_but_the_mock_broke _*",
+            "an exception was raised inside zitadel-mock while serving this test:",
+            "Traceback (most recent call last):",
+            "RuntimeError: broken inside the mock",
+            "*_ test_fails_and_the_mock_broke _*",
+            "E       assert 500 == 200",
         ]
     )
 
 
-def test_url_reaches_subprocesses(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_a="""
-        import subprocess, sys
+# -- import-light ---------------------------------------------------------------------------------
 
-        def test_child(zitadel_mock):
-            code = "import os; print(os.environ['ZITADEL_MOCK_URL'])"
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-            assert out.stdout.strip() == zitadel_mock.url
+
+def test_a_run_without_the_flag_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_a="""
+        import sys
+
+        def test_nothing_heavy():
+            heavy = {"falcon", "waitress", "yaml", "faker", "zitadel_mock"}
+            assert heavy.isdisjoint(sys.modules)
+            assert "pytest_plugin.plugin" in sys.modules
         """
     )
-    project.runpytest("--zitadel-mock").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess(*QUIET).assert_outcomes(passed=1)
 
 
-def test_bad_scenario_is_one_clear_failure(project: pytest.Pytester) -> None:
-    project.makefile(
-        ".yaml", broken="version: 1\norgs: [{name: A, users: [{username: u, type: x}]}]\n"
-    )
-    project.makepyfile(test_a="def test_a(zitadel_mock): pass\n")
-    result = project.runpytest("--zitadel-mock", "--zitadel-mock-scenario", "broken.yaml")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(
-        ["*zitadel-mock: *broken.yaml:2: orgs[[]0[]].users[[]0[]].type: 'x'*"]
-    )
-    assert "Traceback" not in result.stdout.str()
-
-
-def test_session_fixture_for_one_long_lived_server(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_a="""
-        URLS = []
-
-        def test_1(zitadel_mock_server):
-            URLS.append(zitadel_mock_server.url)
-
-        def test_2(zitadel_mock_server, zitadel_mock):
-            assert zitadel_mock is zitadel_mock_server
-            assert URLS == [zitadel_mock.url]
-        """
-    )
-    project.runpytest("--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=2)
-
-
-def test_xdist_workers_each_have_their_own_port(project: pytest.Pytester) -> None:
-    project.makepyfile(
-        test_a="""
-        import os, pathlib
-        import pytest
-
-        @pytest.mark.parametrize("i", range(8))
-        def test_port(zitadel_mock, i):
-            worker = os.environ["PYTEST_XDIST_WORKER"]
-            pathlib.Path(f"{worker}-{i}.url").write_text(zitadel_mock.url)
-            zitadel_mock.fail(code="UNAVAILABLE")  # reset before every test: never leaks
-        """
-    )
-    result = project.runpytest_subprocess("--zitadel-mock", "-n", "2", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)
-    by_worker: dict[str, set[str]] = {}
-    for path in project.path.glob("gw*.url"):
-        by_worker.setdefault(path.name.split("-")[0], set()).add(path.read_text())
-    assert sorted(by_worker) == ["gw0", "gw1"]
-    assert all(len(urls) == 1 for urls in by_worker.values())
-    assert by_worker["gw0"] != by_worker["gw1"]
+def test_the_consumer_example_passes(pytester: pytest.Pytester) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "consumer"
+    result = run(pytester, str(example), "--zitadel-mock", "-p", "no:randomly")
+    result.assert_outcomes(passed=7)
+    result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: tests*zitadel.yaml"])

@@ -1,7 +1,8 @@
 """``ZitadelMock``: the handle a test uses to steer and inspect a running mock.
 
 It is what the pytest plugin's ``zitadel_mock`` fixture yields, and it works without pytest
-too: ``ZitadelMock(MockServer(...).start())``.
+too: ``ZitadelMock(MockServer(scenario).start())``. The plugin itself only composes fixtures
+over it; everything a test can do lives here.
 """
 
 from __future__ import annotations
@@ -13,14 +14,24 @@ from typing import Any
 from .builtin import builtin_scenario
 from .errors import ZitadelMockError
 from .journal import Call
-from .model import AuthFactor, ErrorRule, Factor, Scenario, Token, User
+from .model import (
+    LIST_AUTH_FACTORS,
+    LIST_SECOND_FACTORS,
+    AuthFactor,
+    ErrorRule,
+    Factor,
+    Scenario,
+    Token,
+    User,
+)
+from .namespaces import DEFAULT_NAMESPACE
 from .scenario import load_scenario
 from .server import MockServer
 
 __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]
 
-
 _BUILTIN = "<built-in>"
+RPCS = (LIST_SECOND_FACTORS, LIST_AUTH_FACTORS)
 
 
 class MockAssertionError(AssertionError):
@@ -32,12 +43,18 @@ class ServerSideError(ZitadelMockError):
 
 
 class ZitadelMock:
-    """Steer and inspect a running ``MockServer``: the journal, forced errors, state changes."""
+    """Steer and inspect a running ``MockServer``: the journal, forced errors, state changes.
+
+    Users and orgs are named by username/name or by id everywhere. Every change is undone by
+    ``reset()`` (the plugin resets before each test).
+    """
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
         self._scenarios: dict[str, Scenario] = {}
-        self._current: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<ZitadelMock {self.url} scenario={self.scenario.source or _BUILTIN}>"
 
     # -- what a test reads -------------------------------------------------------------------
 
@@ -48,6 +65,7 @@ class ZitadelMock:
 
     @property
     def scenario(self) -> Scenario:
+        """The scenario served, as loaded (without this test's changes)."""
         return self.server.state.scenario
 
     @property
@@ -63,7 +81,9 @@ class ZitadelMock:
         org: str | None = None,
         status: int | None = None,
     ) -> list[Call]:
-        """The calls of ``rpc`` (any if None), for a user and org (name or id), with a status."""
+        """Return the calls of ``rpc`` (any if None), for a user and org, with a status."""
+        if rpc is not None and rpc not in RPCS:
+            raise ValueError(f"unknown rpc {rpc!r}; expected one of {', '.join(RPCS)}")
         user_id = self._user_id(user) if user is not None else None
         org_id = self._org_id(org) if org is not None else None
         return [
@@ -85,6 +105,7 @@ class ZitadelMock:
         status: int | None = None,
     ) -> None:
         """Fail unless ``rpc`` was called (exactly ``times`` times, if given) as described."""
+        __tracebackhide__ = True  # pytest shows the test's line, not this one
         found = len(self.calls(rpc, user=user, org=org, status=status))
         if (times is None and found) or found == times:
             return
@@ -102,7 +123,8 @@ class ZitadelMock:
         org: str | None = None,
         status: int | None = None,
     ) -> None:
-        """Fail if ``rpc`` was called as described."""
+        """Fail if ``rpc`` (any route if None) was called as described."""
+        __tracebackhide__ = True
         found = len(self.calls(rpc, user=user, org=org, status=status))
         if found:
             raise MockAssertionError(
@@ -114,14 +136,18 @@ class ZitadelMock:
         calls = self.requests
         if not calls:
             return " No call was made."
-        lines = [
-            f"  {c.method} {c.path} -> {c.status}"
-            + (f" user={c.user_id}" if c.user_id else "")
-            + (f" org={c.org_id}" if c.org_id else "")
-            + (" (forced)" if c.forced else "")
-            for c in calls
-        ]
-        return "\nCalls made:\n" + "\n".join(lines)
+        return "\nCalls made:\n" + "\n".join(f"  {self._call_text(c)}" for c in calls)
+
+    def _call_text(self, call: Call) -> str:
+        view = self.server.state.view
+        text = f"{call.method} {call.path} -> {call.status}"
+        if call.user_id:
+            user = view.users.get(call.user_id)
+            text += f" user={call.user_id}" + (f" ({user.username})" if user else "")
+        if call.org_id:
+            org = view.orgs.get(call.org_id)
+            text += f" org={call.org_id}" + (f" ({org.name})" if org else "")
+        return text + (" (forced)" if call.forced else "")
 
     # -- what a test changes (all undone by the next reset) ----------------------------------
 
@@ -136,25 +162,39 @@ class ZitadelMock:
         id: str | None = None,
         times: int | None = None,
     ) -> ErrorRule:
-        """Force an error, as a scenario's ``errors`` entry does."""
+        """Force an error, as a scenario's ``errors`` entry does (``times``: None for always)."""
         return self.server.state.add_error(
             rpc=rpc, user=user, org=org, code=code, message=message, id=id, times=times
         )
 
     def set_second_factors(self, org: str, factors: Iterable[str | Factor] | None) -> None:
-        """Give an org (name or id) a custom policy with these factors; None: the default."""
+        """Give an org a custom login policy with these factors; None: the instance default."""
         self.server.state.set_second_factors(org, factors)
 
     def add_factor(self, user: str, factor: str | Mapping[str, Any]) -> AuthFactor:
+        """Register a factor for a human user: a type, or ``{type, name, id, state}``."""
         return self.server.state.add_factor(user, factor)
 
     def remove_factor(self, user: str, factor: str) -> int:
+        """Remove a user's factors of a type, or the U2F factor with this id; return how many."""
         return self.server.state.remove_factor(user, factor)
 
-    def add_user(self, username: str, **options: Any) -> User:
-        return self.server.state.add_user(username, **options)
+    def add_user(
+        self,
+        username: str,
+        *,
+        org: str | None = None,
+        id: str | None = None,
+        type: str = "human",
+        auth_factors: Iterable[str | Mapping[str, Any]] = (),
+    ) -> User:
+        """Add a user to an org (the scenario's first org by default)."""
+        return self.server.state.add_user(
+            username, org=org, id=id, type=type, auth_factors=auth_factors
+        )
 
     def add_token(self, token: str, user: str, *, expired: bool = False) -> Token:
+        """Make a bearer token act as a user (or, with ``expired``, be known but rejected)."""
         return self.server.state.add_token(token, user, expired=expired)
 
     # -- between tests -----------------------------------------------------------------------
@@ -162,27 +202,42 @@ class ZitadelMock:
     def use(self, path: str | os.PathLike[str] | None) -> None:
         """Serve the scenario at ``path`` (None: the built-in one), from a clean state.
 
-        Scenarios are loaded once and cached; serving the same one again is only a reset.
+        Scenarios are loaded once and cached by path; serving the one already loaded again is
+        only a reset, which costs the same whatever the scenario's size.
         """
         # abspath, not resolve(): this runs before every test, and resolve() stats every folder.
         key = os.path.abspath(path) if path is not None else _BUILTIN
-        if key == self._current:
-            self.server.state.reset()
-            return
         scenario = self._scenarios.get(key)
         if scenario is None:
             scenario = builtin_scenario() if path is None else load_scenario(path)
             self._scenarios[key] = scenario
-        self.server.state.load(scenario)
-        self._current = key
+        spaces = self.server.namespaces
+        # Compared by identity, so that a scenario replaced through the control API (PUT
+        # /_mock/scenario) or a namespace a test created never outlives the test.
+        if spaces.scenario is scenario and self.scenario is scenario and len(spaces) == 1:
+            self.server.state.reset()
+            return
+        for name, _ in spaces.items():
+            if name != DEFAULT_NAMESPACE:
+                spaces.drop(name)
+        spaces.load(scenario)
 
     def reset(self) -> None:
-        """Back to the loaded scenario: no changes, forced errors or journal entries."""
+        """Go back to the loaded scenario: no changes, forced errors or journal entries."""
         self.server.state.reset()
 
+    def server_errors(self) -> list[str]:
+        """Return the tracebacks of exceptions raised inside the mock while serving."""
+        return [text for _, state in self.server.namespaces.items() for text in state.server_errors]
+
+    def clear_server_errors(self) -> None:
+        """Forget the recorded tracebacks (once they are reported)."""
+        for _, state in self.server.namespaces.items():
+            state.server_errors.clear()
+
     def raise_server_errors(self) -> None:
-        """Raise ServerSideError with the traceback if serving raised an exception."""
-        errors = self.server.state.server_errors
+        """Raise ServerSideError with the tracebacks if serving raised an exception."""
+        errors = self.server_errors()
         if errors:
             raise ServerSideError(
                 "an exception was raised inside zitadel-mock while serving:\n" + "\n".join(errors)

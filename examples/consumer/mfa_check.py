@@ -32,6 +32,7 @@ class ZitadelClient:
             except urllib.error.HTTPError as error:
                 if error.code != 503 or attempt == self.retries:
                     raise
+                error.close()
                 time.sleep(0.01)
         raise AssertionError("unreachable")
 

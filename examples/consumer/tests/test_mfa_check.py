@@ -38,3 +38,12 @@ def test_bad_token(zitadel_mock):
     with pytest.raises(urllib.error.HTTPError) as raised:
         ZitadelClient(zitadel_mock.url, token="stolen").allowed_second_factors()
     assert raised.value.code == 401
+    raised.value.close()  # an HTTPError holds the connection open until closed
+
+
+def test_user_who_registers_an_allowed_factor(zitadel_mock):
+    client = ZitadelClient(zitadel_mock.url, token="shop-token")
+    assert needs_mfa_setup(client, BOB)
+    zitadel_mock.add_factor("bob", "otp")  # undone before the next test
+    assert not needs_mfa_setup(client, BOB)
+    zitadel_mock.assert_called("ListHumanAuthFactors", times=2, user="bob")
