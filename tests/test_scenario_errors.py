@@ -29,7 +29,7 @@ EXPECTED = {
     "05-no-version.yaml": "05-no-version.yaml:1: missing required key 'version'",
     "06-version-2.yaml": "06-version-2.yaml:1: version: unsupported version 2; expected 1",
     "07-version-string.yaml": "07-version-string.yaml:1: version: expected 1, got a string ('1')",
-    "08-unknown-top-key.yaml": "08-unknown-top-key.yaml:2: org: unknown key (did you mean 'orgs'?); expected one of: clock, errors, instance, orgs, seed, tokens, version",
+    "08-unknown-top-key.yaml": "08-unknown-top-key.yaml:2: org: unknown key (did you mean 'orgs'?); expected one of: clock, errors, generate, instance, orgs, seed, tokens, version",
     "09-no-orgs.yaml": "09-no-orgs.yaml:2: orgs: expected at least one entry, got an empty list",
     "10-org-not-mapping.yaml": "10-org-not-mapping.yaml:3: orgs[0]: expected a mapping, got a string ('ACME')",
     "11-duplicate-org.yaml": "11-duplicate-org.yaml:4: orgs[1].name: an org named 'ACME' is already defined",

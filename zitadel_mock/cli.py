@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__
+from . import __version__, cmd_generate
 from .cmd_control import ServeExtras, add_commands, add_serve_options, build_server
 from .errors import ZitadelMockError
 from .scenario import load_scenario
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
     add_serve_options(serve)
     add_commands(commands)
+    cmd_generate.add_parser(commands)
     return parser
 
 
@@ -144,7 +145,7 @@ def main(argv: Sequence[str] | None = None, *, serve: ServeFn = _serve) -> int:
     try:
         if args.command == "serve":
             return serve(args, sys.stdout)
-        if hasattr(args, "run"):  # validate, schema
+        if hasattr(args, "run"):  # validate, schema, generate
             return int(args.run(args, sys.stdout))
     except ZitadelMockError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -41,6 +41,10 @@ class IdGenerator:
         self._seed = seed
         self._taken: set[str] = set(taken or ())
 
+    def __contains__(self, id: object) -> bool:
+        """Whether ``id`` is used already: reserved, or made by this generator."""
+        return id in self._taken
+
     def reserve(self, id: str) -> None:
         """Mark an id as used, so no generated id equals it."""
         self._taken.add(id)

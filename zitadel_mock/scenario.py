@@ -144,11 +144,13 @@ class _Builder:
     def build(self) -> Scenario:
         if self.data is None:
             raise Invalid((), "the scenario is empty; expected a mapping with 'version' and 'orgs'")
+        # With a generate: block, the hand-written orgs are optional.
+        generating = isinstance(self.data, dict) and "generate" in self.data
         top = expect_mapping(
             self.data,
             (),
-            ("version", "seed", "clock", "instance", "orgs", "tokens", "errors"),
-            required=("version", "orgs"),
+            ("version", "seed", "clock", "instance", "orgs", "tokens", "errors", "generate"),
+            required=("version",) if generating else ("version", "orgs"),
         )
         parse_version(top["version"])
         seed = 0
@@ -163,7 +165,7 @@ class _Builder:
             policy = parse_policy(instance["login_policy"], ("instance", "login_policy"))
 
         ids = IdGenerator(seed)
-        raw_orgs = expect_list(top["orgs"], ("orgs",), non_empty=True)
+        raw_orgs = expect_list(top.get("orgs", []), ("orgs",), non_empty=not generating)
         self._reserve_ids(raw_orgs, ids)
         orgs: list[Org] = []
         users: list[User] = []
@@ -173,6 +175,23 @@ class _Builder:
             orgs.append(org)
             users.extend(org_users)
             pending_members.append((i, raw.get("members", [])))
+        generated = None
+        if generating:  # after the hand-written orgs and users, which keep their ids
+            from .generate import generate_block  # Faker is imported only to generate
+
+            generated = generate_block(
+                top["generate"],
+                default_seed=seed,
+                ids=ids,
+                taken=lambda n: (
+                    n in self.users_by_ref or n in self.orgs_by_ref or n in self.ids_seen
+                ),
+                tokens=top.get("tokens"),
+            )
+            for user in generated.users:
+                self.users_by_ref[user.username] = user
+                self.users_by_ref.setdefault(user.id, user)
+            users.extend(generated.users)
         orgs = [
             Org(
                 org.id,
@@ -182,12 +201,16 @@ class _Builder:
             )
             for org, (i, raw) in zip(orgs, pending_members, strict=True)
         ]
+        if generated is not None:
+            orgs.extend(generated.orgs)
         for org in orgs:
             self.orgs_by_ref[org.id] = self.orgs_by_ref[org.name] = org
         instance_members = self._members(
             instance.get("members", []), ("instance", "members"), org=False
         )
         tokens = self._tokens(top["tokens"]) if "tokens" in top else None
+        if generated is not None:
+            tokens = (*(tokens or ()), *generated.tokens)
         errors = self._errors(top.get("errors", []))
         return Scenario(
             orgs=tuple(orgs),

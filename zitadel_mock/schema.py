@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from .codes import CODES
+from .generate import generate_schema
 from .model import LIST_SECOND_FACTORS, RPCS
 from .roles import INSTANCE_ROLES, ORG_ROLES
 from .scenario import MAX_USER_ID
@@ -176,11 +177,17 @@ def scenario_schema() -> dict[str, Any]:
                         "members": _members(INSTANCE_ROLES, "instance members: IAM_* roles"),
                     }
                 ),
-                "orgs": {"type": "array", "minItems": 1, "items": org},
+                "orgs": {"type": "array", "items": org},
                 "tokens": {"type": "array", "items": token},
                 "errors": {"type": "array", "items": error},
+                "generate": generate_schema(),
             },
-            ("version", "orgs"),
+            ("version",),
+            # Hand-written orgs (at least one), a generate: block, or both.
+            anyOf=[
+                {"required": ["orgs"], "properties": {"orgs": {"minItems": 1}}},
+                {"required": ["generate"]},
+            ],
         ),
     }
 
