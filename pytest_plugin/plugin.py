@@ -27,6 +27,7 @@ _OFF = (
 _SERVER_ERROR = "an exception was raised inside zitadel-mock while serving this test:\n"
 _DEFAULT_SCENARIO = pytest.StashKey["Path | None"]()
 _HANDLE = pytest.StashKey["ZitadelMock"]()  # on the test item, while its fixture is set up
+_SCENARIO = pytest.StashKey["Path | _BadMarker | None"]()  # on the test item, from collection
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,12 +56,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``zitadel_scenario`` marker, so that ``--strict-markers`` accepts it."""
+    """Register the ``zitadel_scenario`` marker (for ``--strict-markers``), and the hooks."""
     config.addinivalue_line(
         "markers",
         f"{MARKER}(path): serve this scenario file (relative to the test file's folder) "
         "to the zitadel_mock fixture of this test, class or module",
     )
+    if _enabled(config):
+        config.pluginmanager.register(_Hooks(), "zitadel-mock-hooks")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -101,13 +104,13 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def zitadel_mock_server(pytestconfig: pytest.Config) -> Iterator[ZitadelMock]:
+def zitadel_mock_server(request: pytest.FixtureRequest) -> Iterator[ZitadelMock]:
     """One mock server for the whole session (per xdist worker) on a free port.
 
     It serves the default scenario and is never reset: use ``zitadel_mock`` for a fresh
     state in every test.
     """
-    if not _enabled(pytestconfig):
+    if not _enabled(request.config):
         pytest.skip(_OFF)
     from zitadel_mock import MockServer, ZitadelMockError
     from zitadel_mock.builtin import builtin_scenario
@@ -115,7 +118,7 @@ def zitadel_mock_server(pytestconfig: pytest.Config) -> Iterator[ZitadelMock]:
 
     mock = ZitadelMock(MockServer(builtin_scenario()))
     try:
-        mock.use(_default_scenario(pytestconfig))
+        mock.use(_default_scenario(request.config))
     except ZitadelMockError as exc:
         pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
     mock.server.start()
@@ -136,19 +139,23 @@ def zitadel_mock(
     from zitadel_mock import ZitadelMockError
 
     mock = zitadel_mock_server
-    marker = request.node.get_closest_marker(MARKER)
-    path = _marker_path(request, marker) if marker else _default_scenario(request.config)
+    node = request.node
+    path = node.stash.get(_SCENARIO, _UNSET)
+    if path is _UNSET:  # an item this session's collection did not see
+        path = _scenario_of(node)
+    if isinstance(path, _BadMarker):
+        pytest.fail(str(path), pytrace=False)
     try:
-        mock.use(path)
+        mock.use(path if path is not None else _default_scenario(request.config))
     except ZitadelMockError as exc:
         pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
     previous = os.environ.get(ENV_URL)
     os.environ[ENV_URL] = mock.url
-    request.node.stash[_HANDLE] = mock
+    node.stash[_HANDLE] = mock
     try:
         yield mock
     finally:
-        del request.node.stash[_HANDLE]
+        del node.stash[_HANDLE]
         if previous is None:
             os.environ.pop(ENV_URL, None)
         else:
@@ -158,16 +165,28 @@ def zitadel_mock(
     _fail_on_server_errors(mock)
 
 
-def _marker_path(request: pytest.FixtureRequest, marker: pytest.Mark) -> Path:
-    """The marker's scenario path, relative to the test file's folder."""
+class _BadMarker(str):
+    """A ``zitadel_scenario`` marker with wrong arguments: the message the test fails with."""
+
+
+_UNSET = _BadMarker()
+
+
+def _scenario_of(node: pytest.Item) -> Path | _BadMarker | None:
+    """The scenario of a test: its closest marker's path (relative to the test file's folder).
+
+    None: no marker, the session's default scenario.
+    """
+    marker = node.get_closest_marker(MARKER)
+    if marker is None:
+        return None
     args = [*marker.args, *marker.kwargs.values()]
     if len(args) != 1 or set(marker.kwargs) - {"path"} or not isinstance(args[0], str | Path):
-        pytest.fail(
+        return _BadMarker(
             f"{MARKER} takes one argument, the scenario's path: "
-            f"@pytest.mark.{MARKER}('scenarios/strict.yaml')",
-            pytrace=False,
+            f"@pytest.mark.{MARKER}('scenarios/strict.yaml')"
         )
-    return request.path.parent / args[0]
+    return node.path.parent / args[0]
 
 
 def _fail_on_server_errors(mock: ZitadelMock) -> None:
@@ -177,11 +196,21 @@ def _fail_on_server_errors(mock: ZitadelMock) -> None:
         pytest.fail(_SERVER_ERROR + "\n".join(errors), pytrace=False)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
-    """Fail a test that passed although the mock raised an exception while serving it."""
-    result = yield
-    mock = item.stash.get(_HANDLE, None)
-    if mock is not None:
-        _fail_on_server_errors(mock)
-    return result
+class _Hooks:
+    """The hooks of a run with the mock on (a run without it pays for none of them)."""
+
+    @pytest.hookimpl
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Work out each test's scenario once, at collection, rather than before every run."""
+        for item in items:
+            if "zitadel_mock" in getattr(item, "fixturenames", ()):
+                item.stash[_SCENARIO] = _scenario_of(item)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
+        """Fail a test that passed although the mock raised an exception while serving it."""
+        result = yield
+        mock = item.stash.get(_HANDLE, None)
+        if mock is not None:
+            _fail_on_server_errors(mock)
+        return result

@@ -52,6 +52,7 @@ class ZitadelMock:
     def __init__(self, server: MockServer) -> None:
         self.server = server
         self._scenarios: dict[str, Scenario] = {}
+        self._by_argument: dict[str | os.PathLike[str] | None, Scenario] = {}
 
     def __repr__(self) -> str:
         return f"<ZitadelMock {self.url} scenario={self.scenario.source or _BUILTIN}>"
@@ -205,12 +206,17 @@ class ZitadelMock:
         Scenarios are loaded once and cached by path; serving the one already loaded again is
         only a reset, which costs the same whatever the scenario's size.
         """
-        # abspath, not resolve(): this runs before every test, and resolve() stats every folder.
-        key = os.path.abspath(path) if path is not None else _BUILTIN
-        scenario = self._scenarios.get(key)
+        # Keyed by the argument first: the plugin passes the same objects before every test.
+        scenario = self._by_argument.get(path)
         if scenario is None:
-            scenario = builtin_scenario() if path is None else load_scenario(path)
-            self._scenarios[key] = scenario
+            # abspath, not resolve(): resolve() stats every folder of the path.
+            key = os.path.abspath(path) if path is not None else _BUILTIN
+            scenario = self._scenarios.get(key)
+            if scenario is None:
+                scenario = builtin_scenario() if path is None else load_scenario(path)
+                self._scenarios[key] = scenario
+            if path is None or os.path.isabs(path):  # a relative path depends on the cwd
+                self._by_argument[path] = scenario
         spaces = self.server.namespaces
         # Compared by identity, so that a scenario replaced through the control API (PUT
         # /_mock/scenario) or a namespace a test created never outlives the test.
