@@ -185,10 +185,13 @@ def _finish(resp: Any, reply: Reply, namespace: str | None, allow: str) -> None:
     _send(resp, reply, namespace)
 
 
-def _wsgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
-    allow = ", ".join(sorted(ops))
-
-    def respond(self: object, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+def _wsgi_sink(control: _Control, table: _Table) -> Any:
+    def sink(req: falcon.Request, resp: falcon.Response, **kwargs: Any) -> None:
+        found = table.find(req.path)
+        if found is None:
+            control.not_found(req, resp)
+            return
+        ops, allow, params = found
         refused = control.refused(req) or control.too_large(req)
         if refused is not None:
             _send(resp, refused)
@@ -196,13 +199,16 @@ def _wsgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
         body = req.bounded_stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
         _finish(resp, *control.run(req, ops.get(req.method), allow, body, params), allow)
 
-    return _resource(respond)
+    return sink
 
 
-def _asgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
-    allow = ", ".join(sorted(ops))
-
-    async def respond(self: object, req: Any, resp: Any, **params: str) -> None:
+def _asgi_sink(control: _Control, table: _Table) -> Any:
+    async def sink(req: Any, resp: Any, **kwargs: Any) -> None:
+        found = table.find(req.path)
+        if found is None:
+            control.not_found(req, resp)
+            return
+        ops, allow, params = found
         refused = control.refused(req) or control.too_large(req)
         if refused is not None:
             _send(resp, refused)
@@ -210,13 +216,38 @@ def _asgi_resource(control: _Control, ops: dict[str, Operation]) -> object:
         body = await req.stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
         _finish(resp, *control.run(req, ops.get(req.method), allow, body, params), allow)
 
-    return _resource(respond)
+    return sink
 
 
-def _resource(respond: Any) -> object:
-    """A resource answering every HTTP method, so that a wrong one gets the control API's 405."""
-    methods = {f"on_{m.lower()}": respond for m in falcon.constants.COMBINED_METHODS}
-    return type("ControlResource", (), methods)()
+class _Table:
+    """The control routes, matched segment by segment (``{name}`` takes one whole segment).
+
+    Kept out of falcon's router on purpose: adding a route there checks every responder and
+    the router is compiled on the first request, which made each server's start several
+    milliseconds slower, while most servers never receive a control request.
+    """
+
+    def __init__(self, table: dict[str, dict[str, Operation]]) -> None:
+        self.routes = [
+            (template.split("/"), ops, ", ".join(sorted(ops))) for template, ops in table.items()
+        ]
+
+    def find(self, path: str) -> tuple[dict[str, Operation], str, dict[str, str]] | None:
+        segments = path.split("/")
+        for parts, ops, allow in self.routes:
+            if len(parts) != len(segments):
+                continue
+            params: dict[str, str] = {}
+            for part, segment in zip(parts, segments, strict=True):
+                if part.startswith("{"):
+                    if not segment:
+                        break
+                    params[part[1:-1]] = segment
+                elif part != segment:
+                    break
+            else:
+                return ops, allow, params
+        return None
 
 
 def _openapi(request: ControlRequest) -> Reply:
@@ -237,21 +268,7 @@ def routes() -> dict[str, dict[str, Operation]]:
 
 
 def mount_control(app: Any, namespaces: Namespaces, options: ControlOptions, *, asgi: bool) -> None:
-    """Add the control routes to a falcon app; unknown paths under the prefix get a JSON 404."""
+    """Serve the control API under the prefix; unknown paths under it get a JSON 404."""
     control = _Control(namespaces, options)
-    make = _asgi_resource if asgi else _wsgi_resource
-    for template, ops in routes().items():
-        app.add_route(template, make(control, ops))
-    prefix = rf"{PREFIX}(/|$)"
-    if asgi:
-
-        async def asgi_sink(req: Any, resp: Any, **kwargs: Any) -> None:
-            control.not_found(req, resp)
-
-        app.add_sink(asgi_sink, prefix)
-    else:
-
-        def sink(req: Any, resp: Any, **kwargs: Any) -> None:
-            control.not_found(req, resp)
-
-        app.add_sink(sink, prefix)
+    make = _asgi_sink if asgi else _wsgi_sink
+    app.add_sink(make(control, _Table(routes())), rf"{PREFIX}(/|$)")
