@@ -201,6 +201,21 @@ def test_marker_on_function_class_and_module(project: pytest.Pytester) -> None:
     )
 
 
+def test_marker_of_a_test_that_asks_for_the_fixture_at_run_time(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_a="""
+        import pytest
+        from helpers import U2F, factors
+
+        @pytest.mark.zitadel_scenario("strict.yaml")
+        def test_dynamic(request):
+            zitadel_mock = request.getfixturevalue("zitadel_mock")
+            assert factors(zitadel_mock, "any") == (200, U2F)
+        """
+    )
+    run(project, "--zitadel-mock").assert_outcomes(passed=1)
+
+
 def test_marker_mistakes_are_clear(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""
