@@ -1,25 +1,30 @@
 """A server for the throughput benchmark, in its own process: the mock, or a bare falcon app.
 
-usage: python benchmarks/targets.py {mock,mock-pool,bare,bare-pool} PORT
+usage: python benchmarks/targets.py {mock,bare} THREADS
 
-Both run on the same waitress settings: ``mock``/``bare`` answer on the serving thread (the
-mock's default), ``*-pool`` use waitress's usual pool of 4 worker threads. The bare app answers
-every POST with a fixed JSON body: the cost of falcon and waitress alone.
+Both run on exactly the same waitress code path (zitadel_mock.server's bind, build_waitress and
+run_waitress); THREADS=0 answers on the serving thread (the mock's default), THREADS=4 uses
+waitress's usual pool. The bare app answers every POST with a fixed JSON body: the cost of
+falcon and waitress alone. Prints the URL, serves until stdin closes.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import falcon
 
-from zitadel_mock import MockServer, load_scenario
-from zitadel_mock.server import InlineDispatcher
+from zitadel_mock import create_app, load_scenario
+from zitadel_mock.server import bind, build_waitress, run_waitress
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "fixtures" / "quickstart.yaml"
-BODY = b'{"details":{"totalResult":"2","viewTimestamp":"2025-08-28T10:46:22.123456Z"},"result":["SECOND_FACTOR_TYPE_OTP","SECOND_FACTOR_TYPE_U2F"]}'  # noqa: E501
+BODY = (
+    b'{"details":{"totalResult":"2","viewTimestamp":"2025-08-28T10:46:22.123456Z"},'
+    b'"result":["SECOND_FACTOR_TYPE_OTP","SECOND_FACTOR_TYPE_U2F"]}'
+)
 
 
 class Fixed:
@@ -35,19 +40,12 @@ def bare_app() -> falcon.App:
     return app
 
 
-def main(kind: str, port: int) -> None:
-    threads = 4 if kind.endswith("-pool") else 0
-    server = MockServer(load_scenario(QUICKSTART), port=port, threads=threads)
-    if kind.startswith("bare"):
-        # The same MockServer machinery (socket, loop, dispatcher), with the bare app.
-        import zitadel_mock.server as module
-
-        module.create_app = lambda state: bare_app()  # type: ignore[assignment]
-    server.start()
-    assert isinstance(server._dispatcher, InlineDispatcher) == (threads == 0)
-    print(f"ready {server.url}", flush=True)
-    sys.stdin.read()  # until the benchmark closes our stdin
-    server.stop()
+def main(kind: str, threads: int) -> None:
+    app = create_app(load_scenario(QUICKSTART)) if kind == "mock" else bare_app()
+    server = build_waitress(app, bind("127.0.0.1", 0), threads)
+    print(f"http://127.0.0.1:{server.socket.getsockname()[1]}", flush=True)
+    threading.Thread(target=run_waitress, args=(server,), daemon=True).start()
+    sys.stdin.read()  # serve until the benchmark closes our stdin
 
 
 if __name__ == "__main__":
