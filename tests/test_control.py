@@ -435,6 +435,12 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
         "message": "down",
         "id": None,
         "times": 2,
+        "after": 0,
+        "probability": None,
+        "delay": None,
+        "fault": None,
+        "hold": None,
+        "then": None,
         "remaining": 2,
     }
     api("POST", "/errors", json={"org": "Globex", "code": "INTERNAL", "id": "QUERY-1"})
@@ -458,7 +464,7 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
         ),
         (b"[14]", 400, "expected a JSON object in the body"),
         (b"\xff", 400, "the body is not UTF-8 text"),
-        (b"{}", 422, "missing required key 'code'"),
+        (b"{}", 422, "missing required key: one of 'code', 'fault', 'delay'"),
         (
             b'{"code": "UNAVAILIBLE"}',
             422,
@@ -476,13 +482,15 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
         (
             b'{"code": 14, "self": 1}',
             422,
-            "self: unknown key; expected one of: code, id, message, org, rpc, times, user",
+            "self: unknown key; expected one of: after, code, delay, fault, hold, id, message, "
+            "org, probability, rpc, then, times, user",
         ),
         (
             b'{"code": 14, "time": 1}',
             422,
             "time: unknown key (did you mean 'times'?); "
-            "expected one of: code, id, message, org, rpc, times, user",
+            "expected one of: after, code, delay, fault, hold, id, message, org, probability, rpc, "
+            "then, times, user",
         ),
     ],
 )

@@ -43,6 +43,7 @@ LOADER_ONLY_MESSAGES: dict[str, Any] = {
     "calendar": _clock_form_but_no_date,
     "syntax": re.compile(r"^(invalid YAML|invalid JSON|key .* is given twice|not UTF-8)").search,
     "number form": re.compile(r"expected a whole number, got a number \(-?\d+\.0\)").search,
+    "bounds": re.compile(r"the low bound .* is above the high bound").search,
 }
 
 
@@ -196,6 +197,14 @@ def with_user(fields: str) -> str:
         with_org(
             "tokens: []", "instance: {members: [{user: alice, roles: [IAM_OWNER, IAM_OWNER]}]}"
         ),
+        with_org(
+            "latency: {lognormal: {median: 0.05, sigma: 0.5}}",
+            "rate_limit: {requests: 10, window: 1.5, message: slow down, id: QUOTA-1}",
+            "errors:",
+            "  - {fault: timeout, hold: 0.5, after: 2, probability: 0.25}",
+            "  - {delay: {uniform: [0, 0.2]}, code: UNAVAILABLE, times: 2, then: {delay: 1}}",
+            "  - {fault: malformed_body, times: 1, then: {code: 14, times: 1, then: {delay: 0}}}",
+        ),
     ],
 )
 def test_both_accept(text: str) -> None:
@@ -231,6 +240,24 @@ def test_both_accept(text: str) -> None:
         with_org("instance: {members: [{user: alice, roles: []}]}"),
         with_org("1: x"),
         with_org("instance: null"),
+        with_org("errors: [{rpc: ListHumanAuthFactors}]"),
+        with_org("errors: [{code: 14, fault: timeout}]"),
+        with_org("errors: [{delay: 1, id: X-1}]"),
+        with_org("errors: [{fault: timeout, hold: 0}]"),
+        with_org("errors: [{fault: empty_response, hold: 1}]"),
+        with_org("errors: [{code: 14, then: {delay: 1}}]"),
+        with_org("errors: [{code: 14, times: 1, then: {user: alice, delay: 1}}]"),
+        with_org("errors: [{code: 14, times: 1, then: {times: 2}}]"),
+        with_org("errors: [{delay: true}]"),
+        with_org("errors: [{delay: 3601}]"),
+        with_org("errors: [{delay: {uniform: [1, 2, 3]}}]"),
+        with_org("errors: [{delay: {lognormal: {median: 0, sigma: 1}}}]"),
+        with_org("errors: [{fault: drop}]"),
+        with_org("errors: [{code: 14, probability: -0.1}]"),
+        with_org("errors: [{code: 14, after: -1}]"),
+        with_org("latency: {}"),
+        with_org("rate_limit: {requests: 1}"),
+        with_org("rate_limit: {requests: 1, window: 0}"),
     ],
 )
 def test_both_reject(text: str) -> None:
@@ -255,6 +282,7 @@ def test_schema_command_prints_the_schema() -> None:
         ("calendar", "version: 1\nclock: '2025-02-30T10:00:00Z'\norgs: [{name: A}]\n"),
         ("syntax", "version: 1\nversion: 1\norgs: [{name: A}]\n"),
         ("number form", "version: 1\nseed: 3.0\norgs: [{name: A}]\n"),
+        ("bounds", "version: 1\norgs: [{name: A}]\nlatency: {uniform: [1, 0]}\n"),
     ],
 )
 def test_loader_only_kinds_are_accepted_by_the_schema(kind: str, text: str) -> None:

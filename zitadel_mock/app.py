@@ -12,8 +12,10 @@ import falcon.asgi
 from .clock import http_date
 from .codes import ZError
 from .control import ControlOptions, mount_control
+from .errors import ScenarioError
 from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from .netfaults import deliver_asgi, deliver_wsgi
 from .service import Answer, Request, handle, routing_error
 from .state import State
 from .wire import error_body
@@ -57,9 +59,9 @@ class _Route:
         self.resolve = resolve  # the request's namespace -> its State
         self.rpc = rpc
 
-    def post(self, req: Any, resp: Any, user_id: str | None = None) -> None:
+    def answer(self, req: Any, user_id: str | None) -> tuple[State, Answer]:
         state = self.resolve(req)
-        _send(resp, state, handle(state, _request(req, self.rpc, user_id)))
+        return state, handle(state, _request(req, self.rpc, user_id))
 
     def not_allowed(self, req: Any, resp: Any, **params: Any) -> None:
         state = self.resolve(req)
@@ -68,7 +70,10 @@ class _Route:
 
 class _WsgiRoute(_Route):
     def on_post(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
-        self.post(req, resp, **params)
+        state, answer = self.answer(req, params.get("user_id"))
+        if answer.injection is not None and not deliver_wsgi(req.env, answer.injection):
+            return  # the connection is dropped, not answered
+        _send(resp, state, answer)
 
     def on_options(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
         self.not_allowed(req, resp)
@@ -78,7 +83,10 @@ class _AsgiRoute(_Route):
     async def on_post(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
     ) -> None:
-        self.post(req, resp, **params)
+        state, answer = self.answer(req, params.get("user_id"))
+        if answer.injection is not None:
+            await deliver_asgi(answer.injection)
+        _send(resp, state, answer)
 
     async def on_options(
         self, req: falcon.asgi.Request, resp: falcon.asgi.Response, **params: str
@@ -124,6 +132,24 @@ def _namespace_error_handler(spaces: Namespaces) -> Any:
     return handler
 
 
+def _refuse_socket_faults(spaces: Namespaces) -> None:
+    """An ASGI app cannot drop connections: say so now, and refuse such rules from now on."""
+    serving = spaces.default.serving
+    serving.sockets = False
+    scenarios = {id(state.scenario): state.scenario for _, state in spaces.items()}
+    live = [rule for _, state in spaces.items() for rule, _ in state.errors()]
+    for scenario in scenarios.values():
+        problem = serving.problem(scenario.errors)
+        if problem is not None:
+            serving.sockets = True
+            index, key, reason = problem
+            raise ScenarioError(reason, source=scenario.source, path=f"errors[{index}].{key}")
+    problem = serving.problem(live)
+    if problem is not None:
+        serving.sockets = True
+        raise ScenarioError(f"a forced rule: {problem[2]}", path=problem[1])
+
+
 def create_app(
     scenario: Scenario | State | Namespaces,
     *,
@@ -135,8 +161,13 @@ def create_app(
     Each request is served from the State of its namespace (the ``X-Mock-Namespace`` header;
     without it, the default one: the given State). With ``control``, the control API is
     mounted under ``/_mock/`` (``ControlOptions`` can require a token).
+
+    An ASGI app cannot reset or close a connection: with a forced rule that asks for such a
+    fault, ``create_app(..., asgi=True)`` raises ScenarioError, and adding one later fails too.
     """
     spaces = scenario if isinstance(scenario, Namespaces) else Namespaces(scenario)
+    if asgi:
+        _refuse_socket_faults(spaces)
 
     def resolve(req: Any) -> State:
         return spaces.get(req.get_header(NAMESPACE_HEADER))

@@ -22,6 +22,7 @@ from .control_wire import (
     user_json,
 )
 from .errors import ScenarioError
+from .faults import total_times
 from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
 from .journal import Call
 from .model import RPCS, Factor
@@ -95,7 +96,7 @@ def replace_scenario(request: ControlRequest) -> Reply:
     except ScenarioError as exc:
         detail = {"line": exc.line, "path": exc.path, "message": exc.message}
         raise ControlError(422, str(exc), [detail]) from None
-    request.state().load(scenario)
+    _checked(lambda: request.state().load(scenario))  # e.g. a fault the ASGI app cannot do
     return Reply(200, scenario_json(scenario))
 
 
@@ -159,7 +160,7 @@ def add_error(request: ControlRequest) -> Reply:
     # Checked here first: add_error(**body) would take a key like "self" as its own argument.
     _checked(lambda: expect_mapping(body, (), ERROR_RULE_KEYS))
     rule = _checked(lambda: request.state().add_error(**body))
-    return Reply(201, rule_json(rule, rule.times))
+    return Reply(201, rule_json(rule, total_times(rule)))
 
 
 def clear_errors(request: ControlRequest) -> Reply:

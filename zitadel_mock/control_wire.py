@@ -113,15 +113,27 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
+def _step_json(rule: ErrorRule) -> dict[str, Any]:
+    return {
+        "code": CODE_NAMES[rule.code] if rule.code is not None else None,
+        "message": rule.message,
+        "id": rule.id,
+        "times": rule.times,
+        "after": rule.after,
+        "probability": rule.probability,
+        "delay": rule.delay.to_json() if rule.delay is not None else None,
+        "fault": rule.fault,
+        "hold": rule.hold,
+        "then": _step_json(rule.then) if rule.then is not None else None,
+    }
+
+
 def rule_json(rule: ErrorRule, remaining: int | None) -> dict[str, Any]:
     return {
         "rpc": rule.rpc,
         "user_id": rule.user_id,
         "org_id": rule.org_id,
-        "code": CODE_NAMES[rule.code],
-        "message": rule.message,
-        "id": rule.id,
-        "times": rule.times,
+        **_step_json(rule),
         "remaining": remaining,
     }
 

@@ -1,24 +1,23 @@
 """Typed readers for raw scenario values; each failure names the key path.
 
 The generic ``expect_*`` readers, and the readers of single scenario values (a factor, a login
-policy, a forced error) that the loader, the live state and the control API share.
+policy) that the loader, the live state and the control API share; forced rules are read in
+``fault_fields``.
 """
 
 from __future__ import annotations
 
 import datetime
 import difflib
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from .clock import parse_timestamp
-from .codes import code_from
 from .ids import IdGenerator
-from .model import RPCS, AuthFactor, ErrorRule, Factor, FactorState, LoginPolicy
+from .model import AuthFactor, Factor, FactorState, LoginPolicy
 from .source import Path
 
 __all__ = [
-    "ERROR_RULE_KEYS",
     "Invalid",
     "did_you_mean",
     "expect_bool",
@@ -29,7 +28,6 @@ __all__ = [
     "kind",
     "parse_auth_factor",
     "parse_clock",
-    "parse_error_rule",
     "parse_factor",
     "parse_factors",
     "parse_policy",
@@ -223,50 +221,6 @@ def parse_policy(raw: object, path: Path) -> LoginPolicy:
             spec["processed_sequence"], (*path, "processed_sequence"), maximum=_UINT64
         )
     return LoginPolicy(factors, sequence)
-
-
-ERROR_RULE_KEYS = ("rpc", "user", "org", "code", "message", "id", "times")
-
-
-def parse_error_rule(
-    item: object,
-    path: Path,
-    user_id: Callable[[object, Path], str],
-    org_id: Callable[[object, Path], str],
-    keys: tuple[str, ...] = ERROR_RULE_KEYS,
-) -> ErrorRule:
-    """Read one forced error; ``user_id`` and ``org_id`` resolve references or raise Invalid."""
-    spec = expect_mapping(item, path, keys, ("code",))
-    rpc = None
-    if "rpc" in spec:
-        rpc = expect_str(spec["rpc"], (*path, "rpc")).rsplit("/", 1)[-1]
-        if rpc not in RPCS:
-            raise Invalid(
-                (*path, "rpc"),
-                f"{spec['rpc']!r} is not one of {', '.join(RPCS)}" + did_you_mean(rpc, RPCS),
-            )
-    code = code_from(spec["code"])
-    if code is None:
-        raw = spec["code"]
-        what = repr(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else kind(raw)
-        raise Invalid(
-            (*path, "code"),
-            f"{what} is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)",
-        )
-    user = org = None
-    if "user" in spec:
-        if rpc == RPCS[0]:
-            raise Invalid(
-                (*path, "user"),
-                f"{RPCS[0]} has no user in its path, so this rule could never match",
-            )
-        user = user_id(spec["user"], (*path, "user"))
-    if "org" in spec:
-        org = org_id(spec["org"], (*path, "org"))
-    message = expect_str(spec["message"], (*path, "message")) if "message" in spec else None
-    error_id = expect_str(spec["id"], (*path, "id")) if "id" in spec else None
-    times = expect_int(spec["times"], (*path, "times"), minimum=1) if "times" in spec else None
-    return ErrorRule(code, rpc, user, org, message, error_id, times)
 
 
 def parse_version(value: object) -> None:

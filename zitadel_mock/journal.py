@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .faults import Injection
+
 __all__ = ["Call", "Journal"]
 
 
@@ -24,12 +26,16 @@ class Call:
     token: str | None  # the bearer token, as sent
     status: int
     body: bytes = field(repr=False)
-    forced: bool = False  # answered by a forced error
+    forced: bool = False  # answered by a forced rule (an error, a fault) or the rate limit
+    injected: Injection | None = None  # what the forced rules, latency and rate limit did
 
     @property
     def answer(self) -> Any:
-        """The answer's JSON body, decoded."""
-        return json.loads(self.body)
+        """The answer's JSON body, decoded; None if there was none or it is not JSON (a fault)."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +48,7 @@ class Call:
             "status": self.status,
             "forced": self.forced,
             "answer": self.answer,
+            "injected": self.injected.to_dict() if self.injected is not None else None,
         }
 
 

@@ -148,7 +148,8 @@ class ZitadelMock:
         if call.org_id:
             org = view.orgs.get(call.org_id)
             text += f" org={call.org_id}" + (f" ({org.name})" if org else "")
-        return text + (" (forced)" if call.forced else "")
+        fault = call.injected.fault if call.injected is not None else None
+        return text + (f" ({fault})" if fault else " (forced)" if call.forced else "")
 
     # -- what a test changes (all undone by the next reset) ----------------------------------
 
@@ -156,16 +157,39 @@ class ZitadelMock:
         self,
         rpc: str | None = None,
         *,
-        code: str | int,
+        code: str | int | None = None,
         user: str | None = None,
         org: str | None = None,
         message: str | None = None,
         id: str | None = None,
         times: int | None = None,
+        after: int | None = None,
+        probability: float | None = None,
+        delay: float | Mapping[str, Any] | None = None,
+        fault: str | None = None,
+        hold: float | None = None,
+        then: Mapping[str, Any] | None = None,
     ) -> ErrorRule:
-        """Force an error, as a scenario's ``errors`` entry does (``times``: None for always)."""
+        """Force an answer, as a scenario's ``errors`` entry does (``times``: None for always).
+
+        An error ``code``, a network ``fault``, a ``delay`` (alone: of the normal answer), or a
+        delay with either; ``then`` (a mapping of the same fields) takes over once ``times``
+        are used up, e.g. ``fail(code="UNAVAILABLE", times=2, then={"delay": 0.5})``.
+        """
         return self.server.state.add_error(
-            rpc=rpc, user=user, org=org, code=code, message=message, id=id, times=times
+            rpc=rpc,
+            user=user,
+            org=org,
+            code=code,
+            message=message,
+            id=id,
+            times=times,
+            after=after,
+            probability=probability,
+            delay=delay,
+            fault=fault,
+            hold=hold,
+            then=dict(then) if then is not None else None,
         )
 
     def set_second_factors(self, org: str, factors: Iterable[str | Factor] | None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .faults import Delay, RateLimit
+
 __all__ = [
     "RPCS",
     "AuthFactor",
@@ -120,15 +122,25 @@ class Token:
 
 @dataclass(frozen=True)
 class ErrorRule:
-    """A forced error: matching requests get this answer before any auth check."""
+    """A forced rule: matching requests get this answer before any auth check.
 
-    code: int
+    An error ``code``, a network ``fault``, a ``delay`` of the normal answer, or a delay with
+    either. ``then`` takes over the same requests once ``times`` are used up.
+    """
+
+    code: int | None  # None: no error answer (a fault, or only a delay)
     rpc: str | None = None  # None: both routes
     user_id: str | None = None
     org_id: str | None = None
     message: str | None = None
     id: str | None = None
     times: int | None = None  # None: always
+    after: int = 0  # let this many matching requests pass first
+    probability: float | None = None  # None: every time
+    delay: Delay | None = None
+    fault: str | None = None  # one of faults.FAULTS
+    hold: float | None = None  # a timeout fault: the longest it holds (None: the default)
+    then: ErrorRule | None = None
 
 
 DEFAULT_POLICY = LoginPolicy((Factor.OTP, Factor.U2F))
@@ -148,6 +160,8 @@ class Scenario:
     clock_ns: int | None = None  # a frozen clock, in nanoseconds since the epoch
     loaded_ns: int = 0  # when the scenario was loaded
     source: str | None = field(default=None, compare=False)
+    latency: Delay | None = None  # added to every answer of the two routes
+    rate_limit: RateLimit | None = None
 
     def org(self, ref: str) -> Org | None:
         """Find an org by id or name."""

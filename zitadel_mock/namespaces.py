@@ -96,7 +96,11 @@ class Namespaces:
             if state is not None:
                 self._spaces.move_to_end(name)
                 return state
-            state = State(self._scenario, journal_size=self.default.journal.maxlen)
+            state = State(
+                self._scenario,
+                journal_size=self.default.journal.maxlen,
+                serving=self.default.serving,  # what the server can do, what states ask of it
+            )
             # One list shared by every namespace, so that an access log sees all requests.
             state.observers = self.default.observers
             self._spaces[name] = state

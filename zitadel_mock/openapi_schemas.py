@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .codes import CODE_NAMES
+from .faults import FAULTS
 from .model import RPCS
 
 __all__ = ["SCHEMAS", "STRING", "ref"]
@@ -32,6 +33,46 @@ _FACTOR_TYPES = ["otp", "u2f", "otp_sms", "otp_email"]
 STRING = {"type": "string"}
 _INTEGER = {"type": "integer"}
 _NAME_OR_ID = {"type": ["string", "integer"], "description": "a name or an id"}
+_SECONDS = {"type": "number", "minimum": 0, "description": "seconds"}
+_DELAY = {
+    "description": "seconds, {uniform: [low, high]} or {lognormal: {median, sigma}}",
+    "anyOf": [
+        _SECONDS,
+        _object({"uniform": {"type": "array", "items": _SECONDS, "minItems": 2, "maxItems": 2}}),
+        _object(
+            {"lognormal": _object({"median": _SECONDS, "sigma": {"type": "number", "minimum": 0}})}
+        ),
+    ],
+}
+# What a rule, or a step of its then chain, does (the same in a scenario's errors entry).
+_STEP_INPUT: dict[str, Any] = {
+    "code": {"type": ["string", "integer"], "examples": ["UNAVAILABLE", 14]},
+    "message": STRING,
+    "id": STRING,
+    "times": {"type": "integer", "minimum": 1},
+    "after": {"type": "integer", "minimum": 0, "description": "let this many requests pass"},
+    "probability": {"type": "number", "minimum": 0, "maximum": 1},
+    "delay": _DELAY,
+    "fault": {"enum": list(FAULTS)},
+    "hold": {**_SECONDS, "description": "timeout: the longest the request is held"},
+    "then": {"$ref": "#/components/schemas/StepInput"},
+}
+
+
+def _step_output() -> dict[str, Any]:
+    return {
+        "code": {"enum": [*sorted(CODE_NAMES.values()), None]},
+        "message": _nullable("string"),
+        "id": _nullable("string"),
+        "times": _nullable("integer"),
+        "after": _INTEGER,
+        "probability": _nullable("number"),
+        "delay": {"anyOf": [{"type": "null"}, _DELAY]},
+        "fault": {"enum": [*FAULTS, None]},
+        "hold": _nullable("number"),
+        "then": {"anyOf": [{"type": "null"}, ref("Step")]},
+    }
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
@@ -93,7 +134,21 @@ SCHEMAS: dict[str, Any] = {
             "token": _nullable("string"),
             "status": _INTEGER,
             "forced": {"type": "boolean"},
-            "answer": {"type": "object", "description": "the JSON body the mock answered"},
+            "answer": {
+                "type": ["object", "null"],
+                "description": "the JSON body the mock answered (null: none, or not JSON)",
+            },
+            "injected": {"anyOf": [{"type": "null"}, ref("Injected")]},
+        }
+    ),
+    "Injected": _object(
+        {
+            "rule": {"type": ["integer", "null"], "description": "the rule's position"},
+            "step": {"type": "integer", "description": "the step of its then chain"},
+            "code": {"enum": [*sorted(CODE_NAMES.values()), None]},
+            "fault": {"enum": [*FAULTS, None]},
+            "delay": {**_SECONDS, "description": "seconds waited: rule delay plus latency"},
+            "rate_limited": {"type": "boolean"},
         }
     ),
     "Journal": _object(
@@ -108,29 +163,21 @@ SCHEMAS: dict[str, Any] = {
     "Count": _object({"count": _INTEGER}),
     "Cleared": _object({"cleared": _INTEGER}),
     "ErrorRuleInput": _object(
-        {
-            "rpc": {"type": "string", "enum": list(RPCS)},
-            "user": _NAME_OR_ID,
-            "org": _NAME_OR_ID,
-            "code": {"type": ["string", "integer"], "examples": ["UNAVAILABLE", 14]},
-            "message": STRING,
-            "id": STRING,
-            "times": {"type": "integer", "minimum": 1},
-        },
-        ["code"],
+        {"rpc": {"type": "string", "enum": list(RPCS)}, "user": _NAME_OR_ID, "org": _NAME_OR_ID}
+        | _STEP_INPUT,
+        [],
     ),
+    "StepInput": _object(_STEP_INPUT, []),
     "ErrorRule": _object(
         {
             "rpc": {"enum": [*RPCS, None]},
             "user_id": _nullable("string"),
             "org_id": _nullable("string"),
-            "code": {"enum": sorted(CODE_NAMES.values())},
-            "message": _nullable("string"),
-            "id": _nullable("string"),
-            "times": _nullable("integer"),
+            **_step_output(),
             "remaining": {"type": ["integer", "null"], "description": "null: always"},
         }
     ),
+    "Step": _object(_step_output()),
     "ErrorRules": _object({"errors": {"type": "array", "items": ref("ErrorRule")}}),
     "SecondFactorsInput": _object(
         {

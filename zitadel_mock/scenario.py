@@ -13,8 +13,9 @@ from typing import Any
 from . import roles as _roles
 from .clock import wall_clock_ns
 from .errors import ScenarioError
+from .fault_fields import ERROR_RULE_KEYS, parse_delay, parse_error_rule, parse_rate_limit
+from .faults import Delay, RateLimit
 from .fields import (
-    ERROR_RULE_KEYS,
     Invalid,
     did_you_mean,
     expect_bool,
@@ -25,7 +26,6 @@ from .fields import (
     kind,
     parse_auth_factor,
     parse_clock,
-    parse_error_rule,
     parse_factors,
     parse_policy,
     parse_version,
@@ -149,7 +149,18 @@ class _Builder:
         top = expect_mapping(
             self.data,
             (),
-            ("version", "seed", "clock", "instance", "orgs", "tokens", "errors", "generate"),
+            (
+                "version",
+                "seed",
+                "clock",
+                "instance",
+                "orgs",
+                "tokens",
+                "errors",
+                "latency",
+                "rate_limit",
+                "generate",
+            ),
             required=("version",) if generating else ("version", "orgs"),
         )
         parse_version(top["version"])
@@ -211,7 +222,7 @@ class _Builder:
         tokens = self._tokens(top["tokens"]) if "tokens" in top else None
         if generated is not None:
             tokens = (*(tokens or ()), *generated.tokens)
-        errors = self._errors(top.get("errors", []))
+        errors, latency, rate_limit = self._errors(top)
         return Scenario(
             orgs=tuple(orgs),
             users=tuple(users),
@@ -223,6 +234,8 @@ class _Builder:
             clock_ns=clock,
             loaded_ns=clock if clock is not None else wall_clock_ns(),
             source=self.source,
+            latency=latency,
+            rate_limit=rate_limit,
         )
 
     def _check_name(self, name: str, path: Path, kind_of_id: str) -> None:
@@ -380,11 +393,19 @@ class _Builder:
             tokens[value] = Token(value, user.id, expired)
         return tuple(tokens.values())
 
-    def _errors(self, raw: Any) -> tuple[ErrorRule, ...]:
-        return tuple(
+    def _errors(
+        self, top: Mapping[str, Any]
+    ) -> tuple[tuple[ErrorRule, ...], Delay | None, RateLimit | None]:
+        """The forced rules, the latency of every answer and the rate limit."""
+        errors = tuple(
             parse_error_rule(item, ("errors", i), self._user_id, self._org_id)
-            for i, item in enumerate(expect_list(raw, ("errors",)))
+            for i, item in enumerate(expect_list(top.get("errors", []), ("errors",)))
         )
+        latency = parse_delay(top["latency"], ("latency",)) if "latency" in top else None
+        limit = None
+        if "rate_limit" in top:
+            limit = parse_rate_limit(top["rate_limit"], ("rate_limit",))
+        return errors, latency, limit
 
     def _user_id(self, value: object, path: Path) -> str:
         return self._user_ref(value, path).id

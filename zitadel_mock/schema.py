@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from .codes import CODES
+from .faults import FAULTS, MAX_SECONDS
 from .generate import generate_schema
 from .model import LIST_SECOND_FACTORS, RPCS
 from .roles import INSTANCE_ROLES, ORG_ROLES
@@ -33,6 +34,7 @@ LOADER_ONLY: tuple[tuple[str, str], ...] = (
         "invalid YAML or JSON, a key given twice, several documents, text that is not UTF-8",
     ),
     ("number form", "1.0 where a whole number is expected (JSON Schema counts it as one)"),
+    ("bounds", "a uniform delay whose low bound is above its high bound"),
 )
 
 
@@ -82,6 +84,69 @@ def _members(roles: frozenset[str], where: str) -> dict[str, Any]:
         ("user", "roles"),
     )
     return {"type": "array", "items": member, "description": where}
+
+
+_SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
+_DELAY = {
+    "description": "seconds, {uniform: [low, high]} or {lognormal: {median, sigma}}",
+    "anyOf": [
+        _SECONDS,
+        _object(
+            {"uniform": {"type": "array", "items": _SECONDS, "minItems": 2, "maxItems": 2}},
+            ("uniform",),
+        ),
+        _object(
+            {
+                "lognormal": _object(
+                    {"median": _POSITIVE, "sigma": {"type": "number", "minimum": 0, "maximum": 10}},
+                    ("median", "sigma"),
+                )
+            },
+            ("lognormal",),
+        ),
+    ],
+}
+
+
+def _step_schema(properties: dict[str, Any], *conditions: dict[str, Any]) -> dict[str, Any]:
+    """A forced rule, or a step of its ``then`` chain: what it does, and what goes together."""
+    return _object(
+        properties,
+        anyOf=[{"required": [key]} for key in ("code", "fault", "delay")],
+        # An error code or a fault, not both; a message and an id go with a code; then with
+        # times; hold with a timeout fault.
+        allOf=[
+            {"not": {"required": ["code", "fault"]}},
+            {
+                "if": {"required": ["hold"]},
+                "then": {"required": ["fault"], "properties": {"fault": {"const": "timeout"}}},
+            },
+            *conditions,
+        ],
+        dependencies={"message": ["code"], "id": ["code"], "then": ["times"]},
+    )
+
+
+def _step_properties() -> dict[str, Any]:
+    properties = {
+        "code": {
+            "anyOf": [
+                {"type": "string", "pattern": CODE_PATTERN},
+                {"type": "integer", "minimum": 1, "maximum": 16},
+            ]
+        },
+        "message": _TEXT,
+        "id": _TEXT,
+        "times": {"type": "integer", "minimum": 1},
+        "after": {"type": "integer", "minimum": 0},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "delay": _DELAY,
+        "fault": {"enum": list(FAULTS)},
+        "hold": _POSITIVE,
+        "then": {"$ref": "#/definitions/step"},
+    }
+    return properties
 
 
 def scenario_schema() -> dict[str, Any]:
@@ -140,32 +205,29 @@ def scenario_schema() -> dict[str, Any]:
     token = _object(
         {"token": _TEXT, "user": _REF, "expired": {"type": "boolean"}}, ("token", "user")
     )
-    error = _object(
-        {
-            "rpc": {"type": "string", "pattern": RPC_PATTERN},
-            "user": _REF,
-            "org": _REF,
-            "code": {
-                "anyOf": [
-                    {"type": "string", "pattern": CODE_PATTERN},
-                    {"type": "integer", "minimum": 1, "maximum": 16},
-                ]
-            },
-            "message": _TEXT,
-            "id": _TEXT,
-            "times": {"type": "integer", "minimum": 1},
-        },
-        ("code",),
+    error = _step_schema(
+        {"rpc": {"type": "string", "pattern": RPC_PATTERN}, "user": _REF, "org": _REF}
+        | _step_properties(),
         # ListLoginPolicySecondFactors has no user in its path: such a rule never matches.
-        **{
+        {
             "if": {"properties": {"rpc": {"pattern": SECOND_FACTORS_RPC}}, "required": ["rpc"]},
             "then": {"properties": {"user": False}},
         },
+    )
+    rate_limit = _object(
+        {
+            "requests": {"type": "integer", "minimum": 1},
+            "window": _POSITIVE,
+            "message": _TEXT,
+            "id": _TEXT,
+        },
+        ("requests", "window"),
     )
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": "zitadel-mock scenario",
         "description": "What zitadel-mock serves: orgs, users, factors, tokens, forced errors.",
+        "definitions": {"step": _step_schema(_step_properties())},
         **_object(
             {
                 "version": {"const": 1},
@@ -180,6 +242,8 @@ def scenario_schema() -> dict[str, Any]:
                 "orgs": {"type": "array", "items": org},
                 "tokens": {"type": "array", "items": token},
                 "errors": {"type": "array", "items": error},
+                "latency": _DELAY,
+                "rate_limit": rate_limit,
                 "generate": generate_schema(),
             },
             ("version",),

@@ -7,9 +7,11 @@ validation, then the answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from .codes import ZError
+from .faults import Injection
 from .journal import Call
 from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
 from .roles import POLICY_READ, USER_READ, grants
@@ -34,6 +36,8 @@ USER_ID_LENGTH = ZError(
     "value length must be between 1 and 200 runes, inclusive",
 )
 NOT_FOUND = ZError(5, "Not Found")
+# What a timeout fault answers once its hold has passed and the client is still there.
+DEADLINE_EXCEEDED = ZError(4, "context deadline exceeded")
 METHOD_NOT_ALLOWED = ZError(12, "Method Not Allowed", status=405)
 
 
@@ -54,6 +58,7 @@ class Answer:
     status: int
     body: bytes
     www_authenticate: str | None = None
+    injection: Injection | None = None  # a delay or fault for the HTTP layer to carry out
 
 
 def _error_answer(error: ZError) -> Answer:
@@ -119,11 +124,13 @@ def handle(state: State, request: Request) -> Answer:
     token = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
     caller = _caller(view, token)
     org_id = request.org_header or caller.home_org
-    forced = state.take_error(request.rpc, request.user_id, org_id)
-    if forced is not None:
-        answer = _error_answer(ZError.of(forced.code, forced.message, forced.id))
-    else:
+    injection = state.take_error(request.rpc, request.user_id, org_id, token)
+    if injection is None:
         answer = _answer(state, view, request, caller, org_id)
+    else:
+        answer = _injected(injection, lambda: _answer(state, view, request, caller, org_id))
+    # A fault that drops the connection or holds the request sends no answer: status 0.
+    dropped = injection is not None and injection.fault not in (None, "malformed_body")
     state.record(
         Call(
             request.rpc,
@@ -132,12 +139,29 @@ def handle(state: State, request: Request) -> Answer:
             request.user_id,
             org_id,
             token,
-            answer.status,
-            answer.body,
-            forced is not None,
+            0 if dropped else answer.status,
+            b"" if dropped else answer.body,
+            injection is not None and injection.replaces_answer,
+            injection,
         )
     )
     return answer
+
+
+def _injected(injection: Injection, normal: Callable[[], Answer]) -> Answer:
+    """The answer a forced rule, the latency or the rate limit makes of a request."""
+    if injection.code is not None:  # a forced error, or the rate limit's
+        answer = _error_answer(ZError.of(injection.code, injection.message, injection.id))
+    elif injection.fault == "timeout":
+        answer = _error_answer(DEADLINE_EXCEEDED)  # if the hold passes with the client there
+    elif injection.fault == "malformed_body":
+        answer = normal()
+        answer = replace(answer, body=answer.body[: len(answer.body) // 2])
+    elif injection.fault is not None:
+        answer = Answer(200, b"")  # the connection is dropped instead
+    else:
+        answer = normal()
+    return replace(answer, injection=injection)
 
 
 def _answer(

@@ -14,10 +14,12 @@ from typing import Any, Generic, TypeVar
 
 from .clock import wall_clock_ns
 from .errors import ScenarioError
+from .faults import Injection, Injector
 from .fields import Invalid
 from .ids import IdGenerator
 from .journal import Call, Journal
 from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
+from .netfaults import Serving
 from .scenario import parse_auth_factor, parse_error_rule, parse_factors
 from .source import Path, format_path
 
@@ -105,8 +107,12 @@ def _invalid(exc: Invalid) -> ScenarioError:
 class State:
     """What the mock serves right now: a scenario, this run's changes, forced errors, a journal."""
 
-    def __init__(self, scenario: Scenario, *, journal_size: int = 10_000) -> None:
+    def __init__(
+        self, scenario: Scenario, *, journal_size: int = 10_000, serving: Serving | None = None
+    ) -> None:
         self._lock = threading.Lock()
+        # Shared by every namespace of a server: whether answers may wait, what the app can do.
+        self.serving = serving if serving is not None else Serving()
         self.journal = Journal(journal_size)
         self.server_errors: list[str] = []  # tracebacks of exceptions raised while serving
         self.observers: list[Callable[[Call], None]] = []  # called with every recorded call
@@ -116,6 +122,10 @@ class State:
 
     def load(self, scenario: Scenario) -> None:
         """Serve another scenario, from a clean state."""
+        problem = self.serving.problem(scenario.errors)
+        if problem is not None:
+            index, key, reason = problem
+            raise ScenarioError(reason, source=scenario.source, path=f"errors[{index}].{key}")
         base = _base_view(scenario)
         with self._lock:
             self._scenario = scenario
@@ -130,7 +140,8 @@ class State:
 
     def _reset_locked(self) -> None:
         self.view = self._base
-        self._rules: list[list[Any]] = [[rule, rule.times] for rule in self._scenario.errors]
+        self._faults = Injector(self._scenario)
+        self.serving.mark(self, self._faults.slow)
         self.journal.clear()
         self.server_errors.clear()
 
@@ -266,7 +277,7 @@ class State:
     # -- forced errors -----------------------------------------------------------------------
 
     def add_error(self, **fields: Any) -> ErrorRule:
-        """Add a forced error, with the same fields as a scenario's ``errors`` entry."""
+        """Add a forced rule, with the same fields as a scenario's ``errors`` entry."""
         spec = {k: v for k, v in fields.items() if v is not None}
         with self._lock:
             try:
@@ -278,37 +289,34 @@ class State:
                 )
             except Invalid as exc:
                 raise _invalid(exc) from None
-            self._rules.append([rule, rule.times])
+            problem = self.serving.problem([rule])
+            if problem is not None:
+                raise ScenarioError(problem[2], path=problem[1])
+            self._faults.add(rule)
+            self.serving.mark(self, self._faults.slow)
             return rule
 
     def clear_errors(self) -> None:
         with self._lock:
-            self._rules = []
+            self._faults.clear()
+            self.serving.mark(self, self._faults.slow)
 
     def errors(self) -> list[tuple[ErrorRule, int | None]]:
-        """The forced errors with how many times each will still fire (None: always)."""
+        """The forced rules with how many times each will still fire (None: always)."""
         with self._lock:
-            return [(rule, left) for rule, left in self._rules if left != 0]
+            return self._faults.listing()
 
-    def take_error(self, rpc: str, user_id: str | None, org_id: str | None) -> ErrorRule | None:
-        """Return the first forced error that matches this request, counting it as used."""
-        if not self._rules:
+    def take_error(
+        self, rpc: str, user_id: str | None, org_id: str | None, token: str | None = None
+    ) -> Injection | None:
+        """Return what the forced rules, latency and rate limit do to this request, if anything.
+
+        The rule that fires is counted as used.
+        """
+        if self._faults.idle:
             return None
         with self._lock:
-            for entry in self._rules:
-                rule, left = entry
-                if left == 0:
-                    continue
-                if rule.rpc is not None and rule.rpc != rpc:
-                    continue
-                if rule.user_id is not None and rule.user_id != user_id:
-                    continue
-                if rule.org_id is not None and rule.org_id != org_id:
-                    continue
-                if left is not None:
-                    entry[1] = left - 1
-                return rule  # type: ignore[no-any-return]
-        return None
+            return self._faults.take(rpc, user_id, org_id, token)
 
     def record(self, call: Call) -> None:
         self.journal.append(call)
