@@ -15,6 +15,7 @@ from .control import ControlDecision, decide_control
 from .errors import ServerError
 from .model import Scenario
 from .namespaces import Namespaces
+from .netfaults import HandOff, Serving, fault_channel
 from .state import State
 
 __all__ = ["MockServer"]
@@ -32,11 +33,16 @@ class InlineDispatcher:
 
     Tasks are queued, not run inside ``add_task``: waitress calls it while holding the
     channel's ``requests_lock``, which the task takes again.
+
+    While some answer may wait (``serving.slow``: a delay, a timeout fault, a latency), each
+    request is handed to a worker thread instead, so that a waiting answer holds up no other.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, serving: Serving | None = None) -> None:
         self.pending: deque[Any] = deque()
         self.started: list[threading.Thread] = []
+        self.serving = serving
+        self.handoff: HandOff | None = None
 
     def set_thread_count(self, count: int) -> None:
         pass
@@ -47,12 +53,18 @@ class InlineDispatcher:
     def run_pending(self) -> None:
         while self.pending:
             task = self.pending.popleft()
+            if self.handoff is not None and self.serving is not None and self.serving.slow:
+                self.handoff.submit(task)
+                continue
             try:
                 task.service()
             except Exception:  # waitress's pool logs and goes on; so do we
                 logging.getLogger("waitress").exception("Exception when servicing %r", task)
 
     def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
+        if self.handoff is not None:
+            self.handoff.stop()
+            self.pending.extend(self.handoff.drain())
         while self.pending:
             self.pending.popleft().cancel()
         return True
@@ -126,13 +138,19 @@ def bind(host: str, port: int) -> socket.socket:
     return listener
 
 
-def build_waitress(app: Any, listener: socket.socket, threads: int, **options: Any) -> Any:
-    """A waitress server on a bound socket: inline (``threads=0``) or with a worker pool."""
+def build_waitress(
+    app: Any, listener: socket.socket, threads: int, serving: Serving | None = None, **options: Any
+) -> Any:
+    """A waitress server on a bound socket: inline (``threads=0``) or with a worker pool.
+
+    ``serving`` tells whether answers may wait; while they may, inline requests go to worker
+    threads. ``server.stopping`` set wakes every waiting answer at once.
+    """
     from waitress.server import create_server
 
     # With a pool, waitress warns of every queued request: noise for a mock under load.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    dispatcher: Any = _joining_dispatcher() if threads else InlineDispatcher()
+    dispatcher: Any = _joining_dispatcher() if threads else InlineDispatcher(serving)
     try:
         server: Any = create_server(
             app,
@@ -155,8 +173,23 @@ def build_waitress(app: Any, listener: socket.socket, threads: int, **options: A
         # output: inline, the writer is the loop, which would wait for itself forever. Never
         # wait; past ``outbuf_overflow`` the output spills to a temporary file anyway.
         server.adj.outbuf_high_watermark = 1 << 62
+        dispatcher.handoff = HandOff(_waker(server))
+        dispatcher.started = dispatcher.handoff.started
+    # Requests carry a Wire to their connection: faults and interruptible waits (netfaults).
+    server.stopping = threading.Event()
+    server.channel_class = fault_channel(server.channel_class, server.stopping)
     dispatcher.set_thread_count(threads)
     return server
+
+
+def _waker(server: Any) -> Any:
+    """Wake the loop after a worker's answer, so that it sends what is left and reads on."""
+
+    def wake() -> None:
+        with contextlib.suppress(OSError):  # the loop has ended
+            server.trigger.pull_trigger()
+
+    return wake
 
 
 def run_waitress(server: Any) -> None:
@@ -239,7 +272,9 @@ class MockServer:
         except BaseException:  # nothing half-open: the socket goes with the failed start
             listener.close()
             raise
-        self._server = build_waitress(app, listener, self.threads, **self._options)
+        self._server = build_waitress(
+            app, listener, self.threads, self.state.serving, **self._options
+        )
         self._dispatcher = self._server.task_dispatcher
         # The socket is bound and listening: connections queue in the backlog from here on.
         self.port = int(self._server.socket.getsockname()[1])
@@ -260,6 +295,10 @@ class MockServer:
         server, thread = self._server, self._thread
         if server is None or thread is None:
             return
+        server.stopping.set()  # delayed and held answers give up at once
+        handoff = getattr(self._dispatcher, "handoff", None)
+        if handoff is not None:  # done before the loop closes: no worker writes to a closed fd
+            handoff.stop()
 
         def close_all() -> None:
             for dispatcher in list(server._map.values()):
