@@ -143,10 +143,11 @@ def test_keep_alive_goes_on_after_a_delayed_answer() -> None:
         assert time.monotonic() - started < 0.8  # no loop wake-up missed (it would cost 1 s)
 
 
-def test_stop_is_prompt_while_requests_wait() -> None:
+@pytest.mark.parametrize("threads", [0, 2], ids=["inline", "pool"])
+def test_stop_is_prompt_while_requests_wait(threads: int) -> None:
     before = set(threading.enumerate())
     errors: list[BaseException] = []
-    server = MockServer(State(scenario(MAIN))).start()
+    server = MockServer(State(scenario(MAIN)), threads=threads).start()
     server.state.add_error(delay=30, times=1)
     server.state.add_error(fault="timeout", hold=30, times=1)
 
@@ -237,3 +238,32 @@ def test_the_readme_retry_example(mock: MockServer) -> None:
     with get_with_retries(mock.url + SECOND_FACTORS) as answer:
         assert answer.status_code == 503
     handle.assert_called("ListLoginPolicySecondFactors", times=4)
+
+
+def test_a_delay_in_one_namespace_holds_up_no_other() -> None:
+    with MockServer(State(scenario(MAIN))) as server:
+        space = {"X-Mock-Namespace": "slow-job"}
+        with requests.post(
+            server.url + "/_mock/errors", json={"delay": 1, "times": 1}, headers=space, timeout=5
+        ) as added:
+            assert added.status_code == 201
+        assert server.namespaces.get("slow-job").serving is server.state.serving
+        assert server.state.serving.slow
+        took: list[float] = []
+
+        def call_slowly() -> None:
+            started = time.monotonic()
+            with requests.post(
+                server.url + SECOND_FACTORS, headers={**HEADERS, **space}, timeout=5
+            ) as answer:
+                assert answer.status_code == 200
+            took.append(time.monotonic() - started)
+
+        thread = threading.Thread(target=call_slowly)
+        thread.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        assert post(server) == 200  # the default namespace, meanwhile
+        assert time.monotonic() - started < 0.3
+        thread.join()
+        assert took[0] >= 1

@@ -133,7 +133,8 @@ def _log_requests(server: MockServer) -> None:
         log.propagate = False
 
     def log_call(call: Call) -> None:
-        forced = " (forced)" if call.forced else ""
+        fault = call.injected.fault if call.injected is not None else None
+        forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
         log.info("%s %s %s %d%s", call.method, call.path, call.rpc or "-", call.status, forced)
 
     server.state.observers.append(log_call)

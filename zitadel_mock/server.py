@@ -176,6 +176,7 @@ def build_waitress(
         dispatcher.handoff = HandOff(_waker(server))
         dispatcher.started = dispatcher.handoff.started
     # Requests carry a Wire to their connection: faults and interruptible waits (netfaults).
+    # Last, so that it extends whichever channel class was chosen above.
     server.stopping = threading.Event()
     server.channel_class = fault_channel(server.channel_class, server.stopping)
     dispatcher.set_thread_count(threads)
