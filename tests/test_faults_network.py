@@ -15,6 +15,7 @@ import requests
 from support import MAIN, SECOND_FACTORS, scenario
 
 from zitadel_mock import MockServer, State, ZitadelMock
+from zitadel_mock.netfaults import HandOff
 
 HEADERS = {"Authorization": "Bearer acme-admin"}
 
@@ -267,3 +268,39 @@ def test_a_delay_in_one_namespace_holds_up_no_other() -> None:
         assert time.monotonic() - started < 0.3
         thread.join()
         assert took[0] >= 1
+
+
+class SlowTask:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.done = threading.Event()
+
+    def service(self) -> None:
+        time.sleep(self.seconds)
+        self.done.set()
+
+
+def test_hand_off_never_queues_a_request_behind_a_waiting_one() -> None:
+    handoff = HandOff(wake=lambda: None, limit=8)
+    first = SlowTask(0)
+    handoff.submit(first)
+    assert first.done.wait(5)
+    time.sleep(0.05)  # the worker is idle again
+    slow, fast = SlowTask(1), SlowTask(0)
+    handoff.submit(slow)  # two requests from one poll: the idle worker takes only one
+    handoff.submit(fast)
+    assert fast.done.wait(0.5)
+    assert len(handoff.started) == 2
+    handoff.stop()
+    assert slow.done.is_set()
+    assert handoff.drain() == []
+
+
+def test_hand_off_is_bounded() -> None:
+    handoff = HandOff(wake=lambda: None, limit=2)
+    tasks = [SlowTask(0.2) for _ in range(4)]
+    for task in tasks:
+        handoff.submit(task)
+    assert len(handoff.started) == 2
+    assert all(task.done.wait(5) for task in tasks)
+    handoff.stop()

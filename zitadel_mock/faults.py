@@ -12,7 +12,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .codes import CODE_NAMES
@@ -94,7 +94,7 @@ class Injection:
     delay: float = 0.0  # seconds waited before answering: the rule's delay plus the latency
     hold: float | None = None  # a timeout fault: the longest the request is held
     rate_limited: bool = False
-    noise: bytes = b""  # random_data_then_close: the bytes sent before closing
+    noise: bytes = field(default=b"", repr=False)  # random_data_then_close: sent, then close
 
     @property
     def replaces_answer(self) -> bool:
@@ -255,6 +255,8 @@ class Injector:
         return self.latency is not None or any(_slow(a.rule) for a in self.armed)
 
     def add(self, rule: ErrorRule) -> None:
+        # Rules used up are forgotten here, so that a long-running server does not pile them up.
+        self.armed = [a for a in self.armed if a.step < len(a.steps)]
         self.armed.append(_Armed(self._count, rule, self.seed))
         self._count += 1  # positions are never reused, so a rule keeps its random draws
 

@@ -235,7 +235,8 @@ class HandOff:
             self._queue.append(task)
             if self._stopping:
                 return  # left for drain()
-            if self._idle:
+            if self._idle:  # claimed here: a second request must not count on the same worker
+                self._idle -= 1
                 self._ready.notify()
             elif len(self.started) < self.limit:
                 thread = threading.Thread(
@@ -248,9 +249,8 @@ class HandOff:
         while True:
             with self._ready:
                 while not self._queue and not self._stopping:
-                    self._idle += 1
+                    self._idle += 1  # submit() takes it back when it wakes this worker
                     self._ready.wait()
-                    self._idle -= 1
                 if self._stopping:
                     return
                 task = self._queue.popleft()
