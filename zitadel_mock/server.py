@@ -7,12 +7,14 @@ import logging
 import socket
 import threading
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from .app import create_app
 from .control import ControlDecision, decide_control
 from .errors import ServerError
+from .limits import mock_channel_class, waitress_limits
 from .model import Scenario
 from .namespaces import Namespaces
 from .netfaults import HandOff, Serving, fault_channel
@@ -139,12 +141,19 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def build_waitress(
-    app: Any, listener: socket.socket, threads: int, serving: Serving | None = None, **options: Any
+    app: Any,
+    listener: socket.socket,
+    threads: int,
+    serving: Serving | None = None,
+    now_ns: Callable[[], int] | None = None,
+    **options: Any,
 ) -> Any:
     """A waitress server on a bound socket: inline (``threads=0``) or with a worker pool.
 
     ``serving`` tells whether answers may wait; while they may, inline requests go to worker
-    threads. ``server.stopping`` set wakes every waiting answer at once.
+    threads. ``server.stopping`` set wakes every waiting answer at once. Waitress's own error
+    answers (a body or headers over the limits, a malformed request) are ZITADEL's envelope,
+    their ``Expires`` from ``now_ns``; ``options`` may set other limits (``limits``).
     """
     from waitress.server import create_server
 
@@ -158,7 +167,7 @@ def build_waitress(
             threads=max(threads, 1),
             _dispatcher=dispatcher,
             clear_untrusted_proxy_headers=True,
-            **options,
+            **{**waitress_limits(), **options},
         )
     except Exception:  # e.g. an unknown waitress option: leave no socket open
         listener.close()
@@ -175,6 +184,7 @@ def build_waitress(
         server.adj.outbuf_high_watermark = 1 << 62
         dispatcher.handoff = HandOff(_waker(server))
         dispatcher.started = dispatcher.handoff.started
+    server.channel_class = mock_channel_class(server.channel_class, now_ns)
     # Requests carry a Wire to their connection: faults and interruptible waits (netfaults).
     # Last, so that it extends whichever channel class was chosen above.
     server.stopping = threading.Event()
@@ -274,7 +284,7 @@ class MockServer:
             listener.close()
             raise
         self._server = build_waitress(
-            app, listener, self.threads, self.state.serving, **self._options
+            app, listener, self.threads, self.state.serving, self.state.now_ns, **self._options
         )
         self._dispatcher = self._server.task_dispatcher
         # The socket is bound and listening: connections queue in the backlog from here on.
