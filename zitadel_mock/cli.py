@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from . import __version__, cmd_generate
 from .cmd_control import ServeExtras, add_commands, add_serve_options, build_server
 from .errors import ZitadelMockError
+from .limits import DEFAULT_MAX_BODY_SIZE
 from .scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -58,6 +59,16 @@ def _threads(value: str) -> int:
     return count
 
 
+def _size(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of bytes") from None
+    if size < 0:
+        raise argparse.ArgumentTypeError(f"{size} is not a number of bytes (0 or more)")
+    return size
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="zitadel-mock",
@@ -90,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_threads,
         default=0,
         help="worker threads; 0 (the default, and the fastest) answers on the serving thread",
+    )
+    serve.add_argument(
+        "--max-body-size",
+        type=_size,
+        default=DEFAULT_MAX_BODY_SIZE,
+        metavar="BYTES",
+        help="the largest request body accepted; a larger one is answered 413 without being "
+        f"read (default: {DEFAULT_MAX_BODY_SIZE})",
     )
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
     add_serve_options(serve)

@@ -80,6 +80,7 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 def build_server(args: argparse.Namespace, scenario: Scenario) -> MockServer:
     """The MockServer that ``serve`` runs, with its namespaces, bounds and control options."""
+    from .limits import waitress_limits
     from .namespaces import Namespaces
     from .server import MockServer
 
@@ -93,6 +94,7 @@ def build_server(args: argparse.Namespace, scenario: Scenario) -> MockServer:
         threads=args.threads,
         control=not args.no_control,
         control_token=args.control_token,
+        **waitress_limits(args.max_body_size),
     )
 
 
