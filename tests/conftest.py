@@ -1,7 +1,9 @@
-"""Fixtures shared by the tests: both apps, and test clients that check every answer."""
+"""Fixtures shared by the tests: both apps, and test clients that check every answer; the
+reliability suite's options."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from typing import Any, TypeAlias
@@ -66,3 +68,46 @@ def make_client(app_kind: str) -> MakeClient:
         return CheckedClient(create_app(as_state(source), asgi=use_asgi))
 
     return make
+
+
+# The options of tests/reliability, declared here: pytest reads a folder's options only when
+# that folder is named on the command line, and these work however pytest is run (from the
+# repository, the folder, with or without paths). The environment sets the same.
+DEFAULT_FUZZ_EXAMPLES = 1500
+FUZZ_EXAMPLES_ENV = "ZITADEL_MOCK_FUZZ_EXAMPLES"
+SOAK_SECONDS_ENV = "ZITADEL_MOCK_SOAK_SECONDS"
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"expected a whole number of 1 or more, not {value!r}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 24 * 3600:
+        raise ValueError(f"expected seconds from 0 to 86400, not {value!r}")
+    return number
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("reliability", "zitadel-mock reliability suite")
+    # A string default goes through the option's type, as if given on the command line.
+    group.addoption(
+        "--fuzz-examples",
+        type=_positive_int,
+        default=os.environ.get(FUZZ_EXAMPLES_ENV) or DEFAULT_FUZZ_EXAMPLES,
+        metavar="N",
+        help=f"hypothesis examples per fuzz test (default: ${FUZZ_EXAMPLES_ENV}, else "
+        f"{DEFAULT_FUZZ_EXAMPLES})",
+    )
+    group.addoption(
+        "--soak-seconds",
+        type=_seconds,
+        default=os.environ.get(SOAK_SECONDS_ENV) or 0.0,
+        metavar="S",
+        help=f"also run the long soak test, for S seconds (default: ${SOAK_SECONDS_ENV}, else "
+        "0: only the short soak)",
+    )
