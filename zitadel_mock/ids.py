@@ -40,6 +40,10 @@ class IdGenerator:
     def __init__(self, seed: int = 0, taken: set[str] | None = None) -> None:
         self._seed = seed
         self._taken: set[str] = set(taken or ())
+        # The first salt still worth trying for a key: those below it gave ids taken already,
+        # and an id once taken stays taken. Without it, making the id of one key again and
+        # again (a factor added and removed in a loop) would retry every earlier salt each time.
+        self._salts: dict[str, int] = {}
 
     def __contains__(self, id: object) -> bool:
         """Whether ``id`` is used already: reserved, or made by this generator."""
@@ -51,14 +55,15 @@ class IdGenerator:
 
     def make(self, key: str) -> str:
         """Return the id for ``key``: the same for the same seed and key, never one taken."""
-        salt = 0
+        salt = self._salts.get(key, 0)
         while True:
             digest = hashlib.blake2b(f"{self._seed}\0{key}\0{salt}".encode(), digest_size=8)
             value = int.from_bytes(digest.digest(), "big")
             units = _WINDOW_START + value % _WINDOW_LEN
             rest = value // _WINDOW_LEN
             id = sonyflake(units, rest & 0xFF, (rest >> 8) & 0xFFFF)
+            salt += 1
             if id not in self._taken:
                 self._taken.add(id)
+                self._salts[key] = salt
                 return id
-            salt += 1
