@@ -366,14 +366,14 @@ def test_server_side_exception_fails_the_test_that_caused_it(project: pytest.Pyt
             raise RuntimeError("broken inside the mock")
 
         def test_passes_but_the_mock_broke(zitadel_mock, monkeypatch):
-            monkeypatch.setattr("zitadel_mock.service.second_factors_body", boom)
+            monkeypatch.setattr("zitadel_mock.app.handle", boom)
             assert factors(zitadel_mock)[0] == 500
 
         def test_next_is_fine(zitadel_mock):
             assert factors(zitadel_mock)[0] == 200
 
         def test_fails_and_the_mock_broke(zitadel_mock, monkeypatch):
-            monkeypatch.setattr("zitadel_mock.service.second_factors_body", boom)
+            monkeypatch.setattr("zitadel_mock.app.handle", boom)
             assert factors(zitadel_mock)[0] == 200
         """
     )

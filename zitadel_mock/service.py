@@ -7,8 +7,8 @@ validation, then the answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .codes import ZError
 from .faults import Injection
@@ -23,6 +23,10 @@ __all__ = ["Answer", "Request", "handle", "routing_error"]
 PERMISSION = {LIST_SECOND_FACTORS: POLICY_READ, LIST_AUTH_FACTORS: USER_READ}
 MAX_USER_ID = 200
 _OWNER = frozenset({"IAM_OWNER"})
+# Each snapshot keeps the answers it gave, by (rpc, Authorization, org header, user id): at most
+# this many, and only for keys of a sane size (a fuzzer's huge header is worked out each time).
+MEMO_SIZE = 1024
+MEMO_KEY = 1024
 
 AUTH_HEADER_MISSING = ZError(16, "auth header missing")
 INVALID_AUTH_HEADER = ZError(16, "invalid auth header", "AUTH-toLo1")
@@ -41,8 +45,7 @@ DEADLINE_EXCEEDED = ZError(4, "context deadline exceeded")
 METHOD_NOT_ALLOWED = ZError(12, "Method Not Allowed", status=405)
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What the routes read of an HTTP request (the body and the query string: nothing)."""
 
     rpc: str
@@ -120,15 +123,18 @@ def _authorize(view: View, request: Request, caller: _Caller, org_id: str | None
 def handle(state: State, request: Request) -> Answer:
     """Answer one call of either route, and record it in the journal."""
     view = state.view
-    auth = request.authorization
-    token = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
-    caller = _caller(view, token)
-    org_id = request.org_header or caller.home_org
+    key = (request.rpc, request.authorization, request.org_header, request.user_id)
+    decided = view.answers.get(key)
+    if decided is None:
+        decided = _decide(view, request)
+        if len(key[1] or "") + len(key[3] or "") <= MEMO_KEY:
+            if len(view.answers) >= MEMO_SIZE:
+                view.answers.clear()
+            view.answers[key] = decided
+    token, org_id, answer = decided
     injection = state.take_error(request.rpc, request.user_id, org_id, token)
-    if injection is None:
-        answer = _answer(state, view, request, caller, org_id)
-    else:
-        answer = _injected(injection, lambda: _answer(state, view, request, caller, org_id))
+    if injection is not None:
+        answer = _injected(injection, answer)
     # A fault that drops the connection or holds the request sends no answer: status 0.
     dropped = injection is not None and injection.fault not in (None, "malformed_body")
     state.record(
@@ -148,25 +154,31 @@ def handle(state: State, request: Request) -> Answer:
     return answer
 
 
-def _injected(injection: Injection, normal: Callable[[], Answer]) -> Answer:
+def _decide(view: View, request: Request) -> tuple[str | None, str | None, Answer]:
+    """The caller's token, the organisation in context, and the answer, from one snapshot."""
+    auth = request.authorization
+    token = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
+    caller = _caller(view, token)
+    org_id = request.org_header or caller.home_org
+    return token, org_id, _answer(view, request, caller, org_id)
+
+
+def _injected(injection: Injection, normal: Answer) -> Answer:
     """The answer a forced rule, the latency or the rate limit makes of a request."""
     if injection.code is not None:  # a forced error, or the rate limit's
         answer = _error_answer(ZError.of(injection.code, injection.message, injection.id))
     elif injection.fault == "timeout":
         answer = _error_answer(DEADLINE_EXCEEDED)  # if the hold passes with the client there
     elif injection.fault == "malformed_body":
-        answer = normal()
-        answer = replace(answer, body=answer.body[: len(answer.body) // 2])
+        answer = replace(normal, body=normal.body[: len(normal.body) // 2])
     elif injection.fault is not None:
         answer = Answer(200, b"")  # the connection is dropped instead
     else:
-        answer = normal()
+        answer = normal
     return replace(answer, injection=injection)
 
 
-def _answer(
-    state: State, view: View, request: Request, caller: _Caller, org_id: str | None
-) -> Answer:
+def _answer(view: View, request: Request, caller: _Caller, org_id: str | None) -> Answer:
     denied = _authorize(view, request, caller, org_id)
     if denied is not None:
         return _error_answer(denied)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from .clock import wall_clock_ns
@@ -73,6 +73,9 @@ class View:
     instance_roles: Mapping[str, frozenset[str]]  # by user id
     org_roles: Mapping[tuple[str, str], frozenset[str]]  # by (org id, user id)
     first_org_id: str
+    # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
+    # starts with none, so a change is never answered from an older one.
+    answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 def _base_view(scenario: Scenario) -> View:
