@@ -46,12 +46,16 @@ def _asgi_header(req: Any, name: str) -> str | None:
 
 
 # The headers every answer of ZITADEL's gateway carries, besides its date.
-_HEADERS = (("Cache-Control", "no-store"), ("Pragma", "no-cache"), ("X-Robots-Tag", "none"))
+_HEADERS = (
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("Pragma", "no-cache"),
+    ("X-Robots-Tag", "none"),
+)
 
 
 def _send(resp: Any, state: State, answer: Answer) -> None:
     resp.status = answer.status
-    resp.content_type = "application/json"
     resp.data = answer.body
     resp.set_headers(_HEADERS)
     resp.set_header("Expires", http_date(state.now_ns()))

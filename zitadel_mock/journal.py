@@ -6,17 +6,15 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .faults import Injection
 
 __all__ = ["Call", "Journal"]
 
 
-@dataclass(frozen=True)
-class Call:
-    """One request the mock answered."""
+class Call(NamedTuple):
+    """One request the mock answered (immutable; a named tuple, made once per request)."""
 
     rpc: str | None  # None for a path that is no ZITADEL route
     method: str
@@ -25,9 +23,14 @@ class Call:
     org_id: str | None  # the organisation in context, when one could be told
     token: str | None  # the bearer token, as sent
     status: int
-    body: bytes = field(repr=False)
+    body: bytes
     forced: bool = False  # answered by a forced rule (an error, a fault) or the rate limit
     injected: Injection | None = None  # what the forced rules, latency and rate limit did
+
+    def __repr__(self) -> str:  # the body is long and its decoded form is ``answer``
+        pairs = zip(self._fields, self, strict=True)
+        shown = (f"{name}={value!r}" for name, value in pairs if name != "body")
+        return f"Call({', '.join(shown)})"
 
     @property
     def answer(self) -> Any:
