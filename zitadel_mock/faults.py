@@ -140,7 +140,7 @@ def total_times(rule: ErrorRule) -> int | None:
 class _Armed:
     """A rule with its counters: the step of its chain in force, its uses left, requests seen."""
 
-    __slots__ = ("index", "left", "rng", "rule", "seen", "step", "steps")
+    __slots__ = ("_rng", "_seed", "index", "left", "rule", "seen", "step", "steps")
 
     def __init__(self, index: int, rule: ErrorRule, seed: int) -> None:
         self.index = index
@@ -154,7 +154,15 @@ class _Armed:
         self.step = 0
         self.left: int | None = rule.times
         self.seen = 0  # matching requests seen by the step in force
-        self.rng = _rng(seed, f"rule:{index}")
+        self._seed = seed
+        self._rng: random.Random | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        """The rule's own random draws, seeded on first use (seeding costs more than a reset)."""
+        if self._rng is None:
+            self._rng = _rng(self._seed, f"rule:{self.index}")
+        return self._rng
 
     @property
     def remaining(self) -> int | None:
@@ -237,7 +245,8 @@ class Injector:
     def __init__(self, scenario: Scenario, clock: Callable[[], float] = time.monotonic) -> None:
         self.seed = scenario.seed
         self.latency = scenario.latency
-        self._latency_rng = _rng(scenario.seed, "latency")
+        # Seeding costs more than the rest of a reset: only a scenario with a latency draws.
+        self._latency_rng = _rng(scenario.seed, "latency") if scenario.latency else None
         self.limiter = _Limiter(scenario.rate_limit, clock) if scenario.rate_limit else None
         self.armed: list[_Armed] = []
         self._count = 0
@@ -287,7 +296,7 @@ class Injector:
         return self._with_latency(fired)
 
     def _with_latency(self, injection: Injection | None) -> Injection | None:
-        if self.latency is None:
+        if self.latency is None or self._latency_rng is None:
             return injection
         extra = self.latency.draw(self._latency_rng)
         if injection is None:
