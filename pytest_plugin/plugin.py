@@ -26,6 +26,7 @@ _OFF = (
 )
 _SERVER_ERROR = "an exception was raised inside zitadel-mock while serving this test:\n"
 _DEFAULT_SCENARIO = pytest.StashKey["Path | None"]()
+_SERVER = pytest.StashKey["ZitadelMock"]()  # on the config, once the server is up
 _HANDLE = pytest.StashKey["ZitadelMock"]()  # on the test item, while its fixture is set up
 _SCENARIO = pytest.StashKey["Path | _BadMarker | None"]()  # on the test item, from collection
 
@@ -103,14 +104,16 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"zitadel-mock: on, scenario: {shown}"
 
 
-@pytest.fixture(scope="session")
-def zitadel_mock_server(request: pytest.FixtureRequest) -> Iterator[ZitadelMock]:
-    """One mock server for the whole session (per xdist worker) on a free port.
+def _server(config: pytest.Config) -> ZitadelMock:
+    """The process's one mock server: started on first use, stopped when the session ends.
 
-    It serves the default scenario and is never reset: use ``zitadel_mock`` for a fresh
-    state in every test.
+    Kept on the config rather than in a session fixture, so that each test resolves one
+    fixture, not two: pytest's own cost per fixture is most of the per-test overhead.
     """
-    if not _enabled(request.config):
+    mock = config.stash.get(_SERVER, None)
+    if mock is not None:
+        return mock
+    if not _enabled(config):
         pytest.skip(_OFF)
     from zitadel_mock import MockServer, ZitadelMockError
     from zitadel_mock.builtin import builtin_scenario
@@ -118,27 +121,34 @@ def zitadel_mock_server(request: pytest.FixtureRequest) -> Iterator[ZitadelMock]
 
     mock = ZitadelMock(MockServer(builtin_scenario()))
     try:
-        mock.use(_default_scenario(request.config))
+        mock.use(_default_scenario(config))
     except ZitadelMockError as exc:
         pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
     mock.server.start()
-    try:
-        yield mock
-    finally:
-        mock.server.stop()
+    config.stash[_SERVER] = mock
+    config.add_cleanup(mock.server.stop)
+    return mock
+
+
+@pytest.fixture(scope="session")
+def zitadel_mock_server(request: pytest.FixtureRequest) -> ZitadelMock:
+    """One mock server for the whole session (per xdist worker) on a free port.
+
+    It serves the default scenario; ``zitadel_mock`` resets it to each test's scenario before
+    the test (the same server): use that for a fresh state in every test.
+    """
+    return _server(request.config)
 
 
 @pytest.fixture
-def zitadel_mock(
-    zitadel_mock_server: ZitadelMock, request: pytest.FixtureRequest
-) -> Iterator[ZitadelMock]:
+def zitadel_mock(request: pytest.FixtureRequest) -> Iterator[ZitadelMock]:
     """The mock, reset to this test's scenario before the test; ``ZITADEL_MOCK_URL`` is set.
 
     An exception raised inside the mock while serving fails the test, with its traceback.
     """
     from zitadel_mock import ZitadelMockError
 
-    mock = zitadel_mock_server
+    mock = _server(request.config)
     node = request.node
     path = node.stash.get(_SCENARIO, _UNSET)
     if path is _UNSET:  # an item this session's collection did not see
