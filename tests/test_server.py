@@ -285,3 +285,58 @@ def test_concurrent_requests_while_the_state_changes(pool: int) -> None:
     assert problems == []
     assert sent == 150
     assert len(state.journal) == sent
+
+
+@POOLS
+def test_factor_changes_and_journal_reads_under_load(pool: int) -> None:
+    state = State(scenario(MAIN))
+    # Alice has four READY factors; a fifth comes and goes. Every answer lists four or five,
+    # each whole; the journal, read all along, never loses a call.
+    problems: list[str] = []
+    counts: set[int] = set()
+    sent = 0
+    lock = threading.Lock()
+    done = threading.Event()
+
+    with MockServer(state, threads=pool) as mock:
+
+        def client() -> None:
+            nonlocal sent
+            with requests.Session() as session:
+                for _ in range(40):
+                    answer = session.post(
+                        mock.url + auth_factors(ALICE), headers=bearer("acme-admin")
+                    )
+                    result = answer.json().get("result", [])
+                    if answer.status_code != 200 or len(result) not in (4, 5):
+                        problems.append(f"{answer.status_code} {answer.text}")
+                    with lock:
+                        sent += 1
+                        counts.add(len(result))
+
+        def changer() -> None:
+            while not done.wait(0.0002):
+                factor = state.add_factor(ALICE, {"type": "u2f", "name": "spare"})
+                state.remove_factor(ALICE, factor.id)
+
+        def reader() -> None:
+            seen = 0
+            while not done.wait(0.0002):
+                calls = state.journal.calls()
+                if len(calls) < seen or any(call.status != 200 for call in calls):
+                    problems.append(f"journal went from {seen} to {len(calls)} calls")
+                seen = len(calls)
+
+        clients = [threading.Thread(target=client) for _ in range(4)]
+        others = [threading.Thread(target=changer), threading.Thread(target=reader)]
+        for worker in clients + others:
+            worker.start()
+        for worker in clients:
+            worker.join()
+        done.set()
+        for worker in others:
+            worker.join()
+    assert problems == []
+    assert sent == 160
+    assert len(state.journal) == sent
+    assert counts <= {4, 5}
