@@ -6,7 +6,7 @@ import gc
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -245,6 +245,34 @@ def test_restart_on_the_same_port(pool: int) -> None:
         assert answer_second_factors(again) == 200
 
 
+def hammer(
+    url: str, clients: int, requests_each: int, check: Callable[[requests.Response], str | None]
+) -> tuple[int, list[str]]:
+    """Send ``requests_each`` POSTs to ``url`` from each of ``clients`` keep-alive sessions at
+    once; return how many were answered, and what ``check`` found wrong with the answers."""
+    problems: list[str] = []
+    sent = 0
+    lock = threading.Lock()
+
+    def client() -> None:
+        nonlocal sent
+        with requests.Session() as session:
+            for _ in range(requests_each):
+                answer = session.post(url, headers=bearer("acme-admin"))
+                problem = check(answer)
+                with lock:
+                    sent += 1
+                    if problem is not None:
+                        problems.append(problem)
+
+    workers = [threading.Thread(target=client) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return sent, problems
+
+
 @POOLS
 def test_concurrent_requests_while_the_state_changes(pool: int) -> None:
     state = State(scenario(MAIN))
@@ -253,35 +281,23 @@ def test_concurrent_requests_while_the_state_changes(pool: int) -> None:
         ["SECOND_FACTOR_TYPE_OTP_EMAIL", "SECOND_FACTOR_TYPE_U2F"],
         ["SECOND_FACTOR_TYPE_OTP"],
     ]
-    problems: list[str] = []
-    sent = 0
-    lock = threading.Lock()
+
+    def check(answer: requests.Response) -> str | None:
+        body = answer.json()
+        result = body.get("result")
+        total = body.get("details", {}).get("totalResult")
+        whole = result in answers and total == str(len(result))
+        return None if whole else f"{answer.status_code} {answer.text}"
+
+    def changer() -> None:
+        for i in range(60):
+            state.set_second_factors("ACME", ["otp"] if i % 2 else ["otp_email", "u2f"])
 
     with MockServer(state, threads=pool) as mock:
-
-        def client() -> None:
-            nonlocal sent
-            with requests.Session() as session:
-                for _ in range(30):
-                    answer = session.post(mock.url + SECOND_FACTORS, headers=bearer("acme-admin"))
-                    body = answer.json()
-                    result = body.get("result")
-                    total = body.get("details", {}).get("totalResult")
-                    if result not in answers or total != str(len(result)):
-                        problems.append(f"{answer.status_code} {answer.text}")
-                    with lock:
-                        sent += 1
-
-        def changer() -> None:
-            for i in range(60):
-                state.set_second_factors("ACME", ["otp"] if i % 2 else ["otp_email", "u2f"])
-
-        workers = [threading.Thread(target=client) for _ in range(5)]
-        workers.append(threading.Thread(target=changer))
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        changing = threading.Thread(target=changer)
+        changing.start()
+        sent, problems = hammer(mock.url + SECOND_FACTORS, 5, 30, check)
+        changing.join()
     assert problems == []
     assert sent == 150
     assert len(state.journal) == sent
@@ -293,50 +309,34 @@ def test_factor_changes_and_journal_reads_under_load(pool: int) -> None:
     # Alice has four READY factors; a fifth comes and goes. Every answer lists four or five,
     # each whole; the journal, read all along, never loses a call.
     problems: list[str] = []
-    counts: set[int] = set()
-    sent = 0
-    lock = threading.Lock()
     done = threading.Event()
 
+    def check(answer: requests.Response) -> str | None:
+        result = answer.json().get("result", [])
+        whole = answer.status_code == 200 and len(result) in (4, 5)
+        return None if whole else f"{answer.status_code} {answer.text}"
+
+    def changer() -> None:
+        while not done.wait(0.0002):
+            factor = state.add_factor(ALICE, {"type": "u2f", "name": "spare"})
+            state.remove_factor(ALICE, factor.id)
+
+    def reader() -> None:
+        seen = 0
+        while not done.wait(0.0002):
+            calls = state.journal.calls()
+            if len(calls) < seen or any(call.status != 200 for call in calls):
+                problems.append(f"journal went from {seen} to {len(calls)} calls")
+            seen = len(calls)
+
     with MockServer(state, threads=pool) as mock:
-
-        def client() -> None:
-            nonlocal sent
-            with requests.Session() as session:
-                for _ in range(40):
-                    answer = session.post(
-                        mock.url + auth_factors(ALICE), headers=bearer("acme-admin")
-                    )
-                    result = answer.json().get("result", [])
-                    if answer.status_code != 200 or len(result) not in (4, 5):
-                        problems.append(f"{answer.status_code} {answer.text}")
-                    with lock:
-                        sent += 1
-                        counts.add(len(result))
-
-        def changer() -> None:
-            while not done.wait(0.0002):
-                factor = state.add_factor(ALICE, {"type": "u2f", "name": "spare"})
-                state.remove_factor(ALICE, factor.id)
-
-        def reader() -> None:
-            seen = 0
-            while not done.wait(0.0002):
-                calls = state.journal.calls()
-                if len(calls) < seen or any(call.status != 200 for call in calls):
-                    problems.append(f"journal went from {seen} to {len(calls)} calls")
-                seen = len(calls)
-
-        clients = [threading.Thread(target=client) for _ in range(4)]
         others = [threading.Thread(target=changer), threading.Thread(target=reader)]
-        for worker in clients + others:
+        for worker in others:
             worker.start()
-        for worker in clients:
-            worker.join()
+        sent, wrong = hammer(mock.url + auth_factors(ALICE), 4, 40, check)
         done.set()
         for worker in others:
             worker.join()
-    assert problems == []
+    assert wrong == problems == []
     assert sent == 160
     assert len(state.journal) == sent
-    assert counts <= {4, 5}
