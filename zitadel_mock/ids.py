@@ -10,6 +10,7 @@ counter, so adding a user to a scenario does not change the ids of the others.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 __all__ = ["EPOCH", "IdGenerator", "decode", "sonyflake"]
@@ -37,9 +38,9 @@ def decode(id: str) -> tuple[datetime, int, int]:
 class IdGenerator:
     """Make reproducible, unique ids from a seed and a key."""
 
-    def __init__(self, seed: int = 0, taken: set[str] | None = None) -> None:
+    def __init__(self, seed: int = 0, taken: Iterable[str] = ()) -> None:
         self._seed = seed
-        self._taken: set[str] = set(taken or ())
+        self._taken: set[str] = set(taken)
         # The first salt still worth trying for a key: those below it gave ids taken already,
         # and an id once taken stays taken. Without it, making the id of one key again and
         # again (a factor added and removed in a loop) would retry every earlier salt each time.

@@ -20,6 +20,8 @@ __all__ = [
     "Token",
     "User",
     "UserType",
+    "new_auth_factor",
+    "new_user",
 ]
 
 LIST_SECOND_FACTORS = "ListLoginPolicySecondFactors"
@@ -84,6 +86,21 @@ class AuthFactor:
     name: str = ""  # the name the user gave a U2F key
 
 
+# A frozen dataclass sets each field through object.__setattr__, which makes an object cost
+# twice what filling its __dict__ does. Loops that make a hundred thousand users and factors
+# use these: the same objects (equal, with the same hash), made at once. Keys are set in the
+# order of the fields, so that every object's __dict__ shares its keys with the others'.
+_new = object.__new__
+
+
+def new_auth_factor(type: Factor, state: FactorState, id: str, name: str) -> AuthFactor:
+    """``AuthFactor(type, state, id, name)``, made faster."""
+    factor = _new(AuthFactor)
+    fields = factor.__dict__
+    fields["type"], fields["state"], fields["id"], fields["name"] = type, state, id, name
+    return factor
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     second_factors: tuple[Factor, ...]
@@ -103,6 +120,17 @@ class User:
     org_id: str
     type: UserType = UserType.HUMAN
     auth_factors: tuple[AuthFactor, ...] = ()
+
+
+def new_user(
+    id: str, username: str, org_id: str, type: UserType, auth_factors: tuple[AuthFactor, ...]
+) -> User:
+    """``User(id, username, org_id, type, auth_factors)``, made faster."""
+    user = _new(User)
+    fields = user.__dict__
+    fields["id"], fields["username"], fields["org_id"] = id, username, org_id
+    fields["type"], fields["auth_factors"] = type, auth_factors
+    return user
 
 
 @dataclass(frozen=True)

@@ -23,26 +23,15 @@ from .fields import (
     expect_list,
     expect_mapping,
     expect_str,
-    kind,
     parse_auth_factor,
     parse_clock,
     parse_factors,
     parse_policy,
     parse_version,
 )
-from .ids import IdGenerator
-from .model import (
-    DEFAULT_POLICY,
-    AuthFactor,
-    ErrorRule,
-    Member,
-    Org,
-    Scenario,
-    Token,
-    User,
-    UserType,
-)
-from .source import Path, find_cycle, format_path, locate, parse_text
+from .model import DEFAULT_POLICY, ErrorRule, Member, Org, Scenario, Token, User
+from .orgs import MAX_USER_ID, read_orgs
+from .source import Path, find_cycle, format_path, gc_paused, locate, parse_text
 
 # parse_* and ERROR_RULE_KEYS are re-exported for the live state and the control API, which
 # read single values with the same rules and messages.
@@ -57,7 +46,6 @@ __all__ = [
     "scenario_from_data",
 ]
 
-MAX_USER_ID = 200  # ZITADEL's limit on a user id (and here, any id)
 MAX_FILE_SIZE = 64 * 1024 * 1024  # far beyond any scenario; stops /dev/zero and the like
 
 
@@ -98,32 +86,37 @@ def parse_scenario(text: str, *, source: str | None = None, format: str | None =
     fmt = format or ("json" if text.lstrip("\ufeff \t\r\n").startswith("{") else "yaml")
     if fmt not in ("yaml", "json"):
         raise ValueError(f"format must be 'yaml' or 'json', not {format!r}")
-    data = parse_text(text, source, fmt)
-    try:
-        return _Builder(data, source).build()
-    except Invalid as exc:
-        # A recursive alias makes a collection that contains itself: no scenario has one, and
-        # what the builder trips over first is a confusing consequence of it.
-        cycle = find_cycle(data) if "*" in text else None
-        if cycle is not None:
-            where = locate(text, cycle)
-            name = f"*{where.alias} is used inside the &{where.alias} it refers to"
-            raise ScenarioError(
-                f"a recursive alias: {name if where.alias else 'it contains itself'}",
-                source=source,
-                line=where.line,
-                path=format_path(cycle),
-            ) from None
-        line = locate(text, exc.path).line
-        raise ScenarioError(
-            exc.message, source=source, line=line, path=format_path(exc.path)
-        ) from None
+    with gc_paused():  # building makes as many objects as parsing: the same reason
+        data = parse_text(text, source, fmt)
+        try:
+            return _Builder(data, source).build()
+        except Invalid as exc:
+            raise _located(exc, data, text, source) from None
+
+
+def _located(exc: Invalid, data: Any, text: str, source: str | None) -> ScenarioError:
+    """The error, with the line of its key path in ``text``."""
+    # A recursive alias makes a collection that contains itself: no scenario has one, and
+    # what the builder trips over first is a confusing consequence of it.
+    cycle = find_cycle(data) if "*" in text else None
+    if cycle is not None:
+        where = locate(text, cycle)
+        name = f"*{where.alias} is used inside the &{where.alias} it refers to"
+        return ScenarioError(
+            f"a recursive alias: {name if where.alias else 'it contains itself'}",
+            source=source,
+            line=where.line,
+            path=format_path(cycle),
+        )
+    line = locate(text, exc.path).line
+    return ScenarioError(exc.message, source=source, line=line, path=format_path(exc.path))
 
 
 def scenario_from_data(data: Mapping[str, Any], *, source: str | None = None) -> Scenario:
     """Validate a scenario given as plain Python data (the parsed form of a file)."""
     try:
-        return _Builder(dict(data) if isinstance(data, Mapping) else data, source).build()
+        with gc_paused():
+            return _Builder(dict(data) if isinstance(data, Mapping) else data, source).build()
     except Invalid as exc:
         cycle = find_cycle(data)
         if cycle is not None:
@@ -137,7 +130,6 @@ class _Builder:
     def __init__(self, data: Any, source: str | None) -> None:
         self.data = data
         self.source = source
-        self.ids_seen: dict[str, Path] = {}
         self.users_by_ref: dict[str, User] = {}
         self.orgs_by_ref: dict[str, Org] = {}
 
@@ -175,17 +167,11 @@ class _Builder:
         if "login_policy" in instance:
             policy = parse_policy(instance["login_policy"], ("instance", "login_policy"))
 
-        ids = IdGenerator(seed)
         raw_orgs = expect_list(top.get("orgs", []), ("orgs",), non_empty=not generating)
-        self._reserve_ids(raw_orgs, ids)
-        orgs: list[Org] = []
-        users: list[User] = []
-        pending_members: list[tuple[int, Any]] = []
-        for i, raw in enumerate(raw_orgs):
-            org, org_users = self._org(raw, ("orgs", i), ids)
-            orgs.append(org)
-            users.extend(org_users)
-            pending_members.append((i, raw.get("members", [])))
+        read = read_orgs(raw_orgs, seed)
+        orgs, users, ids_seen = read.orgs, read.users, read.ids_seen
+        self.users_by_ref, self.orgs_by_ref = read.users_by_ref, read.orgs_by_ref
+        pending_members = [(i, raw.get("members", [])) for i, raw in enumerate(raw_orgs)]
         generated = None
         if generating:  # after the hand-written orgs and users, which keep their ids
             from .generate import generate_block  # Faker is imported only to generate
@@ -193,10 +179,8 @@ class _Builder:
             generated = generate_block(
                 top["generate"],
                 default_seed=seed,
-                ids=ids,
-                taken=lambda n: (
-                    n in self.users_by_ref or n in self.orgs_by_ref or n in self.ids_seen
-                ),
+                ids=read.ids,
+                taken=lambda n: n in self.users_by_ref or n in self.orgs_by_ref or n in ids_seen,
                 tokens=top.get("tokens"),
             )
             for user in generated.users:
@@ -237,101 +221,6 @@ class _Builder:
             latency=latency,
             rate_limit=rate_limit,
         )
-
-    def _check_name(self, name: str, path: Path, kind_of_id: str) -> None:
-        """A name that is another object's id would make references to either ambiguous."""
-        other = self.ids_seen.get(name)
-        if other is not None and other[:-1] != path[:-1] and self._id_kind(other) == kind_of_id:
-            raise Invalid(
-                path,
-                f"{name!r} is already used as the id of {format_path(other[:-1])}, "
-                "so a reference to it would be ambiguous",
-            )
-
-    @staticmethod
-    def _id_kind(path: Path) -> str:
-        return {3: "org", 5: "user"}.get(len(path), "factor")
-
-    def _claim_id(self, value: object, path: Path) -> str:
-        id = expect_str(value, path, allow_int=True, max_len=MAX_USER_ID)
-        if id in self.ids_seen:
-            raise Invalid(path, f"id {id!r} is already used at {format_path(self.ids_seen[id])}")
-        self.ids_seen[id] = path
-        return id
-
-    def _reserve_ids(self, raw_orgs: list[Any], ids: IdGenerator) -> None:
-        """Reserve every explicit id first, so that no generated id can equal one."""
-        # Shapes are checked later, in order; here only what is well-formed is looked at.
-        for i, raw in enumerate(raw_orgs):
-            if not isinstance(raw, dict):
-                continue
-            if "id" in raw:
-                ids.reserve(self._claim_id(raw["id"], ("orgs", i, "id")))
-            users = raw.get("users")
-            for j, user in enumerate(users if isinstance(users, list) else []):
-                if not isinstance(user, dict):
-                    continue
-                upath: Path = ("orgs", i, "users", j)
-                if "id" in user:
-                    ids.reserve(self._claim_id(user["id"], (*upath, "id")))
-                factors = user.get("auth_factors")
-                for k, factor in enumerate(factors if isinstance(factors, list) else []):
-                    if isinstance(factor, dict) and "id" in factor:
-                        fpath = (*upath, "auth_factors", k, "id")
-                        ids.reserve(self._claim_id(factor["id"], fpath))
-
-    def _org(self, raw: Any, path: Path, ids: IdGenerator) -> tuple[Org, list[User]]:
-        spec = expect_mapping(
-            raw, path, ("name", "id", "login_policy", "members", "users"), ("name",)
-        )
-        name = expect_str(spec["name"], (*path, "name"))
-        if name in self.orgs_by_ref:
-            raise Invalid((*path, "name"), f"an org named {name!r} is already defined")
-        self._check_name(name, (*path, "name"), "org")
-        org_id = str(spec["id"]) if "id" in spec else ids.make(f"org:{name}")
-        policy = (
-            parse_policy(spec["login_policy"], (*path, "login_policy"))
-            if "login_policy" in spec
-            else None
-        )
-        org = Org(org_id, name, policy)
-        self.orgs_by_ref[name] = org
-        users = [
-            self._user(u, (*path, "users", j), org_id, ids)
-            for j, u in enumerate(expect_list(spec.get("users", []), (*path, "users")))
-        ]
-        return org, users
-
-    def _user(self, raw: Any, path: Path, org_id: str, ids: IdGenerator) -> User:
-        spec = expect_mapping(raw, path, ("username", "id", "type", "auth_factors"), ("username",))
-        username = expect_str(spec["username"], (*path, "username"))
-        if username in self.users_by_ref:
-            raise Invalid((*path, "username"), f"a user named {username!r} is already defined")
-        self._check_name(username, (*path, "username"), "user")
-        user_type = UserType.HUMAN
-        if "type" in spec:
-            text = expect_str(spec["type"], (*path, "type"))
-            if text not in ("human", "machine"):
-                hint = did_you_mean(text, ("human", "machine"))
-                raise Invalid((*path, "type"), f"{text!r} is not one of human, machine{hint}")
-            user_type = UserType(text)
-        user_id = str(spec["id"]) if "id" in spec else ids.make(f"user:{username}")
-        factors: list[AuthFactor] = []
-        if "auth_factors" in spec:
-            fpath = (*path, "auth_factors")
-            raw_factors = expect_list(spec["auth_factors"], fpath)
-            if raw_factors and user_type is UserType.MACHINE:
-                raise Invalid(fpath, "a machine user has no auth factors; only human users do")
-            for k, item in enumerate(raw_factors):
-                if not isinstance(item, (str, dict)):
-                    raise Invalid(
-                        (*fpath, k), f"expected a factor name or a mapping, got {kind(item)}"
-                    )
-                factors.append(parse_auth_factor(item, (*fpath, k), ids, f"u2f:{username}:{k}"))
-        user = User(user_id, username, org_id, user_type, tuple(factors))
-        self.users_by_ref[username] = user
-        self.users_by_ref.setdefault(user_id, user)
-        return user
 
     def _user_ref(self, value: object, path: Path) -> User:
         ref = expect_str(value, path, allow_int=True)

@@ -21,7 +21,16 @@ import yaml
 
 from .errors import ScenarioError
 
-__all__ = ["MAX_DEPTH", "Path", "find_cycle", "format_path", "line_of", "locate", "parse_text"]
+__all__ = [
+    "MAX_DEPTH",
+    "Path",
+    "find_cycle",
+    "format_path",
+    "gc_paused",
+    "line_of",
+    "locate",
+    "parse_text",
+]
 
 Path = tuple[str | int, ...]
 
@@ -76,7 +85,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     # Parsing allocates millions of small containers; the collector's passes over them cost
     # far more than the parse itself for large files.
     was_enabled = gc.isenabled()
@@ -90,7 +99,7 @@ def _gc_paused() -> Iterator[None]:
 
 def parse_text(text: str, source: str | None, fmt: str) -> Any:
     """Parse ``text`` as ``fmt`` ('yaml' or 'json'); a syntax error becomes a ScenarioError."""
-    with _gc_paused():
+    with gc_paused():
         if fmt == "json":
             return _parse_json(text, source)
         return _parse_yaml(text, source)
@@ -98,11 +107,10 @@ def parse_text(text: str, source: str | None, fmt: str) -> Any:
 
 def _parse_json(text: str, source: str | None) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in items:
-            if key in out:
-                raise _DuplicateKey(key, None)
-            out[key] = value
+        out = dict(items)
+        if len(out) < len(items):  # a key given twice: which one is looked up only now
+            keys = [key for key, _ in items]
+            raise _DuplicateKey(next(k for n, k in enumerate(keys) if k in keys[:n]), None)
         return out
 
     try:
