@@ -15,7 +15,7 @@ from typing import Any
 from .clock import parse_timestamp
 from .ids import IdGenerator
 from .model import AuthFactor, Factor, FactorState, LoginPolicy
-from .source import Path
+from .paths import Path
 
 __all__ = [
     "Invalid",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
 from .model import Factor
-from .source import Path
+from .paths import Path
 
 if TYPE_CHECKING:
     from .ids import IdGenerator

@@ -24,7 +24,7 @@ from .fields import (
 )
 from .ids import IdGenerator
 from .model import AuthFactor, Org, User, UserType
-from .source import Path, format_path
+from .paths import Path, format_path
 
 __all__ = ["MAX_USER_ID", "ORG_KEYS", "USER_KEYS", "HandWritten", "read_orgs"]
 

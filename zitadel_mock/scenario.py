@@ -31,7 +31,8 @@ from .fields import (
 )
 from .model import DEFAULT_POLICY, ErrorRule, Member, Org, Scenario, Token, User
 from .orgs import MAX_USER_ID, read_orgs
-from .source import Path, find_cycle, format_path, gc_paused, locate, parse_text
+from .paths import Path, find_cycle, format_path, locate
+from .source import gc_paused, parse_text
 
 # parse_* and ERROR_RULE_KEYS are re-exported for the live state and the control API, which
 # read single values with the same rules and messages.
