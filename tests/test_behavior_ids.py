@@ -13,7 +13,7 @@ from falcon.testing import TestClient
 from schema_facts import SECOND_FACTORS, auth_factors
 
 from zitadel_mock import Scenario, load_scenario, parse_scenario
-from zitadel_mock.ids import EPOCH, IdGenerator, decode, sonyflake
+from zitadel_mock.ids import EPOCH, IdGenerator, IdStream, decode, sonyflake
 
 Make = Callable[..., TestClient]
 
@@ -147,3 +147,14 @@ def test_request_fields_do_not_check_the_id_format(make_client: Make) -> None:
     assert client.simulate_post(auth_factors("-1"), headers=admin).json == {}
     result = client.simulate_post(SECOND_FACTORS, headers={**admin, "x-zitadel-orgid": "abc"})
     assert result.status_code == 403
+
+
+def test_an_id_stream_skips_the_ids_taken_and_takes_the_rest() -> None:
+    drawn = IdStream("seed", IdGenerator()).take(300)
+    ids = IdGenerator(taken={drawn[1]})
+    assert ids.reserve_new([drawn[0], drawn[0], drawn[1], drawn[2]]) == [drawn[0], drawn[2]]
+    assert drawn[0] in ids
+    assert drawn[2] in ids
+    stream = IdStream("seed", IdGenerator(taken={drawn[1]}))
+    assert [stream() for _ in range(3)] == [drawn[0], drawn[2], drawn[3]]
+    assert all(len(id) == 18 for id in drawn)

@@ -13,10 +13,8 @@ import bisect
 import itertools
 import random
 import re
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import faker
 from faker.config import AVAILABLE_LOCALES
@@ -24,8 +22,20 @@ from faker.decode import unidecode
 
 from .fields import did_you_mean
 from .generate import FactorMix, Options
-from .ids import EPOCH, IdGenerator
-from .model import AuthFactor, Factor, FactorState, LoginPolicy, Member, Org, Token, User, UserType
+from .ids import IdGenerator, IdStream
+from .model import (
+    AuthFactor,
+    Factor,
+    FactorState,
+    LoginPolicy,
+    Member,
+    Org,
+    Token,
+    User,
+    UserType,
+    new_auth_factor,
+    new_user,
+)
 
 __all__ = ["FAKER_VERSION", "Population", "build_population", "locale_problem"]
 
@@ -73,9 +83,6 @@ _NOT_READY_OTP = AuthFactor(Factor.OTP, FactorState.NOT_READY)
 _OTP, _U2F = 1 << Factor.OTP.value, 1 << Factor.U2F.value
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-# Generated ids fall in 2024 and 2025, as IdGenerator's do: 18 digits, plausibly recent.
-_WINDOW_START = int((datetime(2024, 1, 1, tzinfo=timezone.utc) - EPOCH).total_seconds()) * 100
-_WINDOW_LEN = 2 * 365 * 24 * 3600 * 100
 
 
 @dataclass(frozen=True)
@@ -149,46 +156,6 @@ class _FactorDraw:
         return self.masks[bisect.bisect_right(self.bounds, rng.random())]
 
 
-class _IdStream:
-    """Sonyflake ids drawn from a seeded stream, laid out as IdGenerator lays them out.
-
-    IdGenerator hashes a key per id; drawing them in batches from a seeded stream costs a
-    fraction of that. ``ids`` holds the ids already used, which are skipped.
-    """
-
-    def __init__(self, seed: str, ids: IdGenerator) -> None:
-        self.rng = random.Random(seed)
-        self.ids = ids
-        self.buffer: list[str] = []
-        self.next = 0
-
-    def _fill(self, count: int) -> None:
-        if self.next > 4096:
-            del self.buffer[: self.next]
-            self.next = 0
-        for value in struct.unpack(f"<{count}Q", self.rng.randbytes(8 * count)):
-            rest = value // _WINDOW_LEN
-            units = _WINDOW_START + value % _WINDOW_LEN
-            id = str(units << 24 | (rest & 0xFF) << 16 | (rest >> 8) & 0xFFFF)
-            if id not in self.ids:
-                self.ids.reserve(id)
-                self.buffer.append(id)
-
-    def take(self, count: int) -> list[str]:
-        """The next ``count`` ids."""
-        while len(self.buffer) - self.next < count:
-            self._fill(max(count, 256))
-        start, self.next = self.next, self.next + count
-        return self.buffer[start : self.next]
-
-    def __call__(self) -> str:
-        """The next id."""
-        if self.next == len(self.buffer):
-            self._fill(256)
-        self.next += 1
-        return self.buffer[self.next - 1]
-
-
 class _Builder:
     def __init__(
         self,
@@ -200,11 +167,12 @@ class _Builder:
         self.options = options
         # Org and user ids, and U2F ids, come from streams of their own: a change of the factor
         # mix changes no org's or user's id.
-        self.entity_id = _IdStream(f"zitadel-mock ids {options.seed}", ids)
-        self.key_id = _IdStream(f"zitadel-mock key ids {options.seed}", ids)
+        self.entity_id = IdStream(f"zitadel-mock ids {options.seed}", ids)
+        self.key_id = IdStream(f"zitadel-mock key ids {options.seed}", ids)
         self.taken = taken
         self.taken_tokens = taken_tokens
         self.rng = random.Random(f"zitadel-mock population {options.seed}")
+        self.rand = self.rng.random
         fake = faker.Faker(options.locale, use_weighting=False)
         fake.seed_instance(f"zitadel-mock names {options.seed}")
         self.fake = fake
@@ -246,11 +214,12 @@ class _Builder:
         return name, slug
 
     def u2f(self, first: str, state: FactorState) -> AuthFactor:
-        roll = self.rng.random()
-        model = KEY_MODELS[int(self.rng.random() * len(KEY_MODELS))]
+        rand = self.rand
+        roll = rand()
+        model = KEY_MODELS[int(rand() * len(KEY_MODELS))]
         # Most keys keep the model's name, some get their owner's, a few none at all.
         name = "" if roll < 0.05 else model if roll < 0.65 else f"{model} ({first})"
-        return AuthFactor(Factor.U2F, state, self.key_id(), name)
+        return new_auth_factor(Factor.U2F, state, self.key_id(), name)
 
     def humans(self, user_ids: list[str], org_id: str, domain: str) -> list[User]:
         """The human users of an org, with these ids: the loop a population spends its time in.
@@ -289,7 +258,7 @@ class _Builder:
                     factors = (*factors, u2f(name, FactorState.NOT_READY))
                 else:
                     factors = (*factors, _NOT_READY_OTP)
-            users.append(User(user_id, username, org_id, human, factors))
+            users.append(new_user(user_id, username, org_id, human, factors))
         return users
 
     def org(self, custom_policy: bool) -> tuple[Org, list[User], Token]:
