@@ -43,31 +43,21 @@ def cause(error: requests.RequestException) -> BaseException:
 # -- what the client sees ------------------------------------------------------------------------
 
 
-def test_connection_reset(mock: MockServer) -> None:
-    mock.state.add_error(fault="connection_reset", times=1)
+@pytest.mark.parametrize(
+    ("fault", "underneath"),
+    [
+        ("connection_reset", ConnectionResetError),
+        ("empty_response", RemoteDisconnected),
+        ("random_data_then_close", BadStatusLine),
+    ],
+)
+def test_a_dropped_connection(mock: MockServer, fault: str, underneath: type) -> None:
+    mock.state.add_error(fault=fault, times=1)
     with pytest.raises(requests.ConnectionError) as raised:
         post(mock)
     assert type(raised.value) is requests.exceptions.ConnectionError
-    assert type(cause(raised.value)) is ConnectionResetError
+    assert type(cause(raised.value)) is underneath
     assert post(mock) == 200  # the server goes on
-
-
-def test_empty_response(mock: MockServer) -> None:
-    mock.state.add_error(fault="empty_response", times=1)
-    with pytest.raises(requests.ConnectionError) as raised:
-        post(mock)
-    assert type(raised.value) is requests.exceptions.ConnectionError
-    assert type(cause(raised.value)) is RemoteDisconnected
-    assert post(mock) == 200
-
-
-def test_random_data_then_close(mock: MockServer) -> None:
-    mock.state.add_error(fault="random_data_then_close", times=1)
-    with pytest.raises(requests.ConnectionError) as raised:
-        post(mock)
-    assert type(raised.value) is requests.exceptions.ConnectionError
-    assert type(cause(raised.value)) is BadStatusLine
-    assert post(mock) == 200
 
 
 def test_random_data_is_the_same_for_a_seed() -> None:
