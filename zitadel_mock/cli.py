@@ -12,7 +12,13 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from . import __version__, cmd_generate
-from .cmd_control import ServeExtras, add_commands, add_serve_options, build_server
+from .cmd_control import (
+    ServeExtras,
+    add_commands,
+    add_serve_options,
+    build_server,
+    whole_number,
+)
 from .errors import ZitadelMockError
 from .limits import DEFAULT_MAX_BODY_SIZE
 from .scenario import load_scenario
@@ -49,24 +55,8 @@ def _port(value: str) -> int:
     return port
 
 
-def _threads(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if count < 0:
-        raise argparse.ArgumentTypeError(f"{count} is not a number of threads (0 or more)")
-    return count
-
-
-def _size(value: str) -> int:
-    try:
-        size = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of bytes") from None
-    if size < 0:
-        raise argparse.ArgumentTypeError(f"{size} is not a number of bytes (0 or more)")
-    return size
+_threads = whole_number(0, "a number of threads (0 or more)")
+_size = whole_number(0, "a number of bytes (0 or more)", "a number of bytes")
 
 
 def build_parser() -> argparse.ArgumentParser:

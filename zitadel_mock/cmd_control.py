@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -18,20 +18,30 @@ if TYPE_CHECKING:
     from .reload import Reloader
     from .server import MockServer
 
-__all__ = ["ServeExtras", "add_commands", "add_serve_options", "build_server"]
+__all__ = ["ServeExtras", "add_commands", "add_serve_options", "build_server", "whole_number"]
 
 TOKEN_ENV = "ZITADEL_MOCK_CONTROL_TOKEN"
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{number} is not a positive number")
-    return number
+def whole_number(
+    minimum: int, too_small: str, not_a_number: str = "a whole number"
+) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``minimum`` up, each mistake said in one line."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not {not_a_number}") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{number} is not {too_small}")
+        return number
+
+    return parse
+
+
+_positive = whole_number(1, "a positive number")
 
 
 def _token(value: str) -> str:
