@@ -9,9 +9,8 @@ fixtures, only when a test uses them.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -25,10 +24,11 @@ _OFF = (
     "(or set zitadel_mock = true in the ini file)"
 )
 _SERVER_ERROR = "an exception was raised inside zitadel-mock while serving this test:\n"
-_DEFAULT_SCENARIO = pytest.StashKey["Path | None"]()
-_SERVER = pytest.StashKey["ZitadelMock"]()  # on the config, once the server is up
-_HANDLE = pytest.StashKey["ZitadelMock"]()  # on the test item, while its fixture is set up
 _SCENARIO = pytest.StashKey["Path | _BadMarker | None"]()  # on the test item, from collection
+
+# One entry per configured pytest run of this process, the innermost (the one running tests)
+# last: pytester runs pytest inside a test. None: a run with the mock off.
+_RUNS: list[tuple[pytest.Config, _Run | None]] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,14 +57,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``zitadel_scenario`` marker (for ``--strict-markers``), and the hooks."""
+    """Register the ``zitadel_scenario`` marker (for ``--strict-markers``), and the run's hooks."""
     config.addinivalue_line(
         "markers",
         f"{MARKER}(path): serve this scenario file (relative to the test file's folder) "
         "to the zitadel_mock fixture of this test, class or module",
     )
-    if _enabled(config):
-        config.pluginmanager.register(_Hooks(), "zitadel-mock-hooks")
+    run = _Run(config) if _enabled(config) else None
+    _RUNS.append((config, run))
+    if run is not None:
+        config.pluginmanager.register(run, "zitadel-mock-run")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for index in range(len(_RUNS) - 1, -1, -1):
+        if _RUNS[index][0] is config:
+            del _RUNS[index]
+            return
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -72,107 +81,31 @@ def _enabled(config: pytest.Config) -> bool:
     return bool(option) if option is not None else bool(config.getini("zitadel_mock"))
 
 
-def _default_scenario(config: pytest.Config) -> Path | None:
-    """The default scenario's path (None: built-in), worked out once per session."""
-    if _DEFAULT_SCENARIO not in config.stash:
-        config.stash[_DEFAULT_SCENARIO] = _find_default_scenario(config)
-    return config.stash[_DEFAULT_SCENARIO]
-
-
-def _find_default_scenario(config: pytest.Config) -> Path | None:
-    option = config.getoption("zitadel_mock_scenario")
-    if option:
-        return Path(config.invocation_params.dir, option)
-    value = config.getini("zitadel_mock_scenario")
-    if value:
-        base = config.inipath.parent if config.inipath else config.rootpath
-        return base / str(value)
-    return None
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    """Say that the mock is on, and which scenario it serves by default."""
-    if not _enabled(config):
-        return None
-    path = _default_scenario(config)
-    if path is None:
-        return "zitadel-mock: on, scenario: built-in"
-    try:
-        shown = str(path.relative_to(config.rootpath))
-    except ValueError:
-        shown = str(path)
-    return f"zitadel-mock: on, scenario: {shown}"
-
-
-def _server(config: pytest.Config) -> ZitadelMock:
-    """The process's one mock server: started on first use, stopped when the session ends.
-
-    Kept on the config rather than in a session fixture, so that each test resolves one
-    fixture, not two: pytest's own cost per fixture is most of the per-test overhead.
-    """
-    mock = config.stash.get(_SERVER, None)
-    if mock is not None:
-        return mock
-    if not _enabled(config):
+def _run() -> _Run:
+    """The run with the mock on that is running tests; skip the test if the mock is off."""
+    run = _RUNS[-1][1] if _RUNS else None
+    if run is None:
         pytest.skip(_OFF)
-    from zitadel_mock import MockServer, ZitadelMockError
-    from zitadel_mock.builtin import builtin_scenario
-    from zitadel_mock.mock import ZitadelMock
-
-    mock = ZitadelMock(MockServer(builtin_scenario()))
-    try:
-        mock.use(_default_scenario(config))
-    except ZitadelMockError as exc:
-        pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
-    mock.server.start()
-    config.stash[_SERVER] = mock
-    config.add_cleanup(mock.server.stop)
-    return mock
+    return run
 
 
 @pytest.fixture(scope="session")
-def zitadel_mock_server(request: pytest.FixtureRequest) -> ZitadelMock:
+def zitadel_mock_server() -> ZitadelMock:
     """One mock server for the whole session (per xdist worker) on a free port.
 
     It serves the default scenario; ``zitadel_mock`` resets it to each test's scenario before
     the test (the same server): use that for a fresh state in every test.
     """
-    return _server(request.config)
+    return _run().server()
 
 
 @pytest.fixture
-def zitadel_mock(request: pytest.FixtureRequest) -> Iterator[ZitadelMock]:
+def zitadel_mock() -> ZitadelMock:
     """The mock, reset to this test's scenario before the test; ``ZITADEL_MOCK_URL`` is set.
 
     An exception raised inside the mock while serving fails the test, with its traceback.
     """
-    from zitadel_mock import ZitadelMockError
-
-    mock = _server(request.config)
-    node = request.node
-    path = node.stash.get(_SCENARIO, _UNSET)
-    if path is _UNSET:  # an item this session's collection did not see
-        path = _scenario_of(node)
-    if isinstance(path, _BadMarker):
-        pytest.fail(str(path), pytrace=False)
-    try:
-        mock.use(path if path is not None else _default_scenario(request.config))
-    except ZitadelMockError as exc:
-        pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
-    previous = os.environ.get(ENV_URL)
-    os.environ[ENV_URL] = mock.url
-    node.stash[_HANDLE] = mock
-    try:
-        yield mock
-    finally:
-        del node.stash[_HANDLE]
-        if previous is None:
-            os.environ.pop(ENV_URL, None)
-        else:
-            os.environ[ENV_URL] = previous
-    # What the test's own phase did not report: a test that failed anyway, or requests sent
-    # by the teardown of other fixtures.
-    _fail_on_server_errors(mock)
+    return _run().begin()
 
 
 class _BadMarker(str):
@@ -206,8 +139,96 @@ def _fail_on_server_errors(mock: ZitadelMock) -> None:
         pytest.fail(_SERVER_ERROR + "\n".join(errors), pytrace=False)
 
 
-class _Hooks:
-    """The hooks of a run with the mock on (a run without it pays for none of them)."""
+class _Run:
+    """A run with the mock on: its one server, the test being run, and its hooks.
+
+    The fixtures take no argument and learn their test from ``pytest_runtest_setup``: asking
+    pytest for ``request`` costs more per test than everything the fixture does.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.default = _default_scenario(config)  # None: the built-in scenario
+        self.mock: ZitadelMock | None = None  # the server, once started
+        self.url = ""  # the server's, once started
+        self.mistake: type[Exception] = Exception  # ZitadelMockError, once imported
+        self.item: pytest.Item | None = None  # the test being set up or run
+        self.handle: ZitadelMock | None = None  # while a test's zitadel_mock is set up
+        # ZITADEL_MOCK_URL is set by the first test that uses the mock, and kept while the
+        # following tests use it too; restored before a test that does not, and at the end.
+        self.url_set = False
+        self.previous_url: str | None = None
+        config.add_cleanup(self.restore_url)
+
+    def server(self) -> ZitadelMock:
+        """The process's one mock server: started on first use, stopped when the run ends."""
+        if self.mock is not None:
+            return self.mock
+        from zitadel_mock import MockServer, ZitadelMockError
+        from zitadel_mock.builtin import builtin_scenario
+        from zitadel_mock.mock import ZitadelMock
+
+        mock = ZitadelMock(MockServer(builtin_scenario()))
+        try:
+            mock.use(self.default)
+        except ZitadelMockError as exc:
+            pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
+        mock.server.start()
+        self.mock, self.url, self.mistake = mock, mock.url, ZitadelMockError
+        self.config.add_cleanup(mock.server.stop)
+        return mock
+
+    def begin(self) -> ZitadelMock:
+        """Set up ``zitadel_mock`` for the test being set up; undone by ``end``."""
+        item = self.item
+        if item is None:
+            pytest.fail("zitadel_mock can only be set up for a test", pytrace=False)
+        mock = self.mock if self.mock is not None else self.server()
+        path = item.stash.get(_SCENARIO, _UNSET)
+        if path is _UNSET:  # an item this run's collection did not see
+            path = _scenario_of(item)
+        if isinstance(path, _BadMarker):
+            pytest.fail(str(path), pytrace=False)
+        try:
+            mock.use(path if path is not None else self.default)
+        except self.mistake as exc:
+            pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
+        if not self.url_set:
+            self.previous_url, self.url_set = os.environ.get(ENV_URL), True
+        if os.environ.get(ENV_URL) != self.url:  # also if a test changed it and left it so
+            os.environ[ENV_URL] = self.url
+        self.handle = mock
+        # Added after the fixtures this one needs and before those that need it: run after the
+        # teardown of every fixture that can still send requests to the mock.
+        item.addfinalizer(self.end)
+        return mock
+
+    def end(self) -> None:
+        mock, self.handle = self.handle, None
+        # What the test's own phase did not report: a test that failed anyway, or requests sent
+        # by the teardown of other fixtures.
+        if mock is not None:
+            _fail_on_server_errors(mock)
+
+    def restore_url(self) -> None:
+        """Put ``ZITADEL_MOCK_URL`` back as it was before the mock set it."""
+        if self.url_set:
+            self.url_set = False
+            if self.previous_url is None:
+                os.environ.pop(ENV_URL, None)
+            else:
+                os.environ[ENV_URL] = self.previous_url
+
+    @pytest.hookimpl
+    def pytest_report_header(self) -> str:
+        """Say that the mock is on, and which scenario it serves by default."""
+        if self.default is None:
+            return "zitadel-mock: on, scenario: built-in"
+        try:
+            shown = str(self.default.relative_to(self.config.rootpath))
+        except ValueError:
+            shown = str(self.default)
+        return f"zitadel-mock: on, scenario: {shown}"
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -216,11 +237,28 @@ class _Hooks:
             if "zitadel_mock" in getattr(item, "fixturenames", ()):
                 item.stash[_SCENARIO] = _scenario_of(item)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        """Fail a test that passed although the mock raised an exception while serving it."""
-        result = yield
-        mock = item.stash.get(_HANDLE, None)
-        if mock is not None:
-            _fail_on_server_errors(mock)
-        return result
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.item = item
+        if self.url_set and _SCENARIO not in item.stash:  # a test that does not use the mock
+            self.restore_url()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_call(self) -> None:
+        """Fail a test that passed although the mock raised an exception while serving it.
+
+        Called after the test function, unless it failed (then ``end`` reports it).
+        """
+        if self.handle is not None:
+            _fail_on_server_errors(self.handle)
+
+
+def _default_scenario(config: pytest.Config) -> Path | None:
+    option = config.getoption("zitadel_mock_scenario")
+    if option:
+        return Path(config.invocation_params.dir, option)
+    value = config.getini("zitadel_mock_scenario")
+    if value:
+        base = config.inipath.parent if config.inipath else config.rootpath
+        return base / str(value)
+    return None

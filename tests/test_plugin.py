@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,53 @@ def test_url_in_the_environment_during_each_test(
         """
     )
     run(project, "--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_url_is_right_in_every_test_and_restored_at_the_end(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ZITADEL_MOCK_URL", raising=False)
+    project.makepyfile(
+        test_a="""
+        import os
+
+        def test_1_uses(zitadel_mock):
+            assert os.environ["ZITADEL_MOCK_URL"] == zitadel_mock.url
+            os.environ["ZITADEL_MOCK_URL"] = "left behind"  # and not put back
+
+        def test_2_uses(zitadel_mock):
+            assert os.environ["ZITADEL_MOCK_URL"] == zitadel_mock.url
+
+        def test_3_does_not(zitadel_mock_server):
+            assert "ZITADEL_MOCK_URL" not in os.environ
+
+        def test_4_asks_at_run_time(request):
+            assert "ZITADEL_MOCK_URL" not in os.environ
+            mock = request.getfixturevalue("zitadel_mock")
+            assert os.environ["ZITADEL_MOCK_URL"] == mock.url
+        """
+    )
+    run(project, "--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=4)
+    assert "ZITADEL_MOCK_URL" not in os.environ  # the run's own environment, after it
+
+
+def test_a_run_inside_a_test_has_its_own_switch(project: pytest.Pytester) -> None:
+    # A test that runs pytest (pytester, in the same process) with the mock off, then uses
+    # its own run's mock: each run sees its own.
+    project.makepyfile(
+        test_a="""
+        pytest_plugins = ["pytester"]
+
+        def test_outer(pytester, zitadel_mock):
+            pytester.makepyfile(test_inner="def test_inner(zitadel_mock): pass")
+            inner = pytester.runpytest("-p", "no:cacheprovider")
+            inner.assert_outcomes(skipped=1)
+            inner = pytester.runpytest("-p", "no:cacheprovider", "--zitadel-mock")
+            inner.assert_outcomes(passed=1)
+            assert zitadel_mock.scenario.orgs[0].name == "Shop"
+        """
+    )
+    run(project, "--zitadel-mock").assert_outcomes(passed=1)
 
 
 def test_session_fixture_for_one_long_lived_server(project: pytest.Pytester) -> None:

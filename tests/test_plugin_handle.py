@@ -212,13 +212,19 @@ def test_state_changes(mock: ZitadelMock) -> None:
 def test_server_errors_from_every_namespace(mock: ZitadelMock) -> None:
     assert mock.server_errors() == []
     mock.raise_server_errors()  # nothing to raise
-    mock.server.state.server_errors.append("Traceback: one")
-    mock.server.namespaces.get("job-1").server_errors.append("Traceback: two")
+    mock.server.state.record_server_error("Traceback: one")
+    mock.server.namespaces.get("job-1").record_server_error("Traceback: two")
     assert mock.server_errors() == ["Traceback: one", "Traceback: two"]
     with pytest.raises(ServerSideError, match="while serving:\nTraceback: one\nTraceback: two"):
         mock.raise_server_errors()
     mock.clear_server_errors()
     assert mock.server_errors() == []
+    # A reset forgets them too; one recorded afterwards is found again.
+    mock.server.state.record_server_error("Traceback: three")
+    mock.reset()
+    assert mock.server_errors() == []
+    mock.server.state.record_server_error("Traceback: four")
+    assert mock.server_errors() == ["Traceback: four"]
 
 
 def test_handle_over_a_state_from_a_scenario_object() -> None:

@@ -31,6 +31,27 @@ def test_scenario_rule_counts_start_again_after_reset(asgi: bool) -> None:
     assert c.simulate_post(SECOND_FACTORS, headers=bearer("acme-admin")).status_code == 503
 
 
+def test_rate_limit_windows_start_again_after_reset(asgi: bool) -> None:
+    state = State(scenario(MAIN + "rate_limit: {requests: 1, window: 60}\n"))
+    c = client(state, asgi)
+    codes = [c.simulate_post(SECOND_FACTORS, headers=bearer("acme-admin")).status_code]
+    codes.append(c.simulate_post(SECOND_FACTORS, headers=bearer("acme-admin")).status_code)
+    state.reset()
+    codes.append(c.simulate_post(SECOND_FACTORS, headers=bearer("acme-admin")).status_code)
+    assert codes == [200, 429, 200]
+
+
+def test_reset_tells_the_server_whether_answers_may_wait() -> None:
+    calm, slow = State(scenario(MAIN)), State(scenario(MAIN + "latency: 0.001\n"))
+    assert (calm.serving.slow, slow.serving.slow) == (False, True)
+    calm.add_error(code="UNAVAILABLE", delay=0.01)
+    assert calm.serving.slow
+    calm.reset()  # the delayed rule is gone
+    assert not calm.serving.slow
+    slow.reset()  # the scenario's latency stays
+    assert slow.serving.slow
+
+
 def test_journal_records_each_call(asgi: bool) -> None:
     state = with_errors("  - {code: UNAVAILABLE, times: 1}\n")
     c = client(state, asgi)

@@ -135,7 +135,7 @@ def _http_error_handler(resolve: Callable[[Any], State]) -> Any:
 def _crash_handler(resolve: Callable[[Any], State]) -> Any:
     def handler(req: Any, resp: Any, error: Exception, params: Any) -> None:
         state = resolve(req)
-        state.server_errors.append(traceback.format_exc())
+        state.record_server_error(traceback.format_exc())
         _send(resp, state, Answer(500, error_body(INTERNAL)))
 
     return handler

@@ -164,7 +164,7 @@ class _Control:
             return Reply(exc.status, exc.body()), name
         except Exception:
             # A bug in the mock: keep the traceback where tests look for it, answer 500.
-            self.namespaces.default.server_errors.append(traceback.format_exc())
+            self.namespaces.default.record_server_error(traceback.format_exc())
             return Reply(500, {"error": "an exception was raised inside zitadel-mock"}), name
 
     def not_found(self, req: Any, resp: Any) -> None:

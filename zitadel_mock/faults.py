@@ -250,6 +250,9 @@ class Injector:
         self.limiter = _Limiter(scenario.rate_limit, clock) if scenario.rate_limit else None
         self.armed: list[_Armed] = []
         self._count = 0
+        # Nothing was ever armed, and there is no latency or rate limit to count: as a new one
+        # for a scenario without forced rules would be (a plain attribute: read before each test).
+        self.blank = self.latency is None and self.limiter is None
         for rule in scenario.errors:
             self.add(rule)
 
@@ -267,6 +270,7 @@ class Injector:
         # Rules used up are forgotten here, so that a long-running server does not pile them up.
         self.armed = [a for a in self.armed if a.step < len(a.steps)]
         self.armed.append(_Armed(self._count, rule, self.seed))
+        self.blank = False
         self._count += 1  # positions are never reused, so a rule keeps its random draws
 
     def clear(self) -> None:

@@ -242,10 +242,7 @@ class ZitadelMock:
             if path is None or os.path.isabs(path):  # a relative path depends on the cwd
                 self._by_argument[path] = scenario
         spaces = self.server.namespaces
-        # Compared by identity, so that a scenario replaced through the control API (PUT
-        # /_mock/scenario) or a namespace a test created never outlives the test.
-        if spaces.scenario is scenario and self.scenario is scenario and len(spaces) == 1:
-            self.server.state.reset()
+        if spaces.reset_default(scenario):
             return
         for name, _ in spaces.items():
             if name != DEFAULT_NAMESPACE:
@@ -258,10 +255,18 @@ class ZitadelMock:
 
     def server_errors(self) -> list[str]:
         """Return the tracebacks of exceptions raised inside the mock while serving."""
-        return [text for _, state in self.server.namespaces.items() for text in state.server_errors]
+        serving = self.server.state.serving
+        if not serving.failed:
+            return []
+        serving.failed = False  # before reading: an exception recorded meanwhile sets it again
+        errors = [t for _, state in self.server.namespaces.items() for t in state.server_errors]
+        if errors:
+            serving.failed = True
+        return errors
 
     def clear_server_errors(self) -> None:
         """Forget the recorded tracebacks (once they are reported)."""
+        self.server.state.serving.failed = False
         for _, state in self.server.namespaces.items():
             state.server_errors.clear()
 

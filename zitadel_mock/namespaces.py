@@ -149,6 +149,18 @@ class Namespaces:
             for state in states:
                 state.load(scenario)
 
+    def reset_default(self, scenario: Scenario) -> bool:
+        """Reset the default namespace if it alone serves ``scenario``, as loaded; True if so.
+
+        Compared by identity: a scenario replaced (a reload, the control API) or a namespace
+        created since is never kept. One frame, no lock of its own: run before every test.
+        """
+        default = self.default
+        if self._scenario is scenario and default.scenario is scenario and not self._spaces:
+            default.reset()
+            return True
+        return False
+
     def __len__(self) -> int:
         with self._lock:
             return 1 + len(self._spaces)

@@ -106,12 +106,15 @@ class Serving:
 
     ``slow``: some state may make an answer wait, so the server runs requests on worker
     threads (read on every request: a plain attribute). ``sockets``: the app can drop
-    connections (false for an ASGI app).
+    connections (false for an ASGI app). ``failed``: some state may have recorded an exception
+    raised while serving (set on each; cleared by whoever reads them all), so that checking
+    after every test costs an attribute read.
     """
 
     def __init__(self) -> None:
         self.slow = False
         self.sockets = True
+        self.failed = False
         self._slow_states: weakref.WeakSet[Any] = weakref.WeakSet()
         self._lock = threading.Lock()
 

@@ -113,12 +113,14 @@ class State:
     def __init__(
         self, scenario: Scenario, *, journal_size: int = 10_000, serving: Serving | None = None
     ) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # load resets under the lock it holds
         # Shared by every namespace of a server: whether answers may wait, what the app can do.
         self.serving = serving if serving is not None else Serving()
         self.journal = Journal(journal_size)
         self.server_errors: list[str] = []  # tracebacks of exceptions raised while serving
+        self._slow = False  # what this state last told ``serving``
         self.observers: list[Callable[[Call], None]] = []  # called with every recorded call
+        self.scenario: Scenario  # the scenario served, as loaded; read-only: change it by load
         self.load(scenario)
 
     # -- whole-state operations --------------------------------------------------------------
@@ -130,30 +132,40 @@ class State:
             index, key, reason = problem
             raise ScenarioError(reason, source=scenario.source, path=f"errors[{index}].{key}")
         base = _base_view(scenario)
+        faults = Injector(scenario)
+        slow = faults.slow
         with self._lock:
-            self._scenario = scenario
+            self.scenario = scenario
             self._base = base
+            self._faults = faults
+            self._scenario_slow = slow
             self._ids = IdGenerator(scenario.seed ^ 0x5EED)
-            self._reset_locked()
+            self.reset()
 
     def reset(self) -> None:
         """Drop every change, forced error and journal entry: back to the loaded scenario."""
+        # Run before every test of a pytest run: one frame, plain attributes.
         with self._lock:
-            self._reset_locked()
+            self.view = self._base
+            if not self._faults.blank:  # a blank one (the common case) has nothing to undo
+                self._faults = Injector(self.scenario)
+            if self._slow is not self._scenario_slow:
+                self._mark(self._scenario_slow)
+            self.journal.clear()
+            self.server_errors.clear()
 
-    def _reset_locked(self) -> None:
-        self.view = self._base
-        self._faults = Injector(self._scenario)
-        self.serving.mark(self, self._faults.slow)
-        self.journal.clear()
-        self.server_errors.clear()
+    def _mark(self, slow: bool) -> None:
+        if slow is not self._slow:
+            self._slow = slow
+            self.serving.mark(self, slow)
 
-    @property
-    def scenario(self) -> Scenario:
-        return self._scenario
+    def record_server_error(self, text: str) -> None:
+        """Keep the traceback of an exception raised while serving, for the test to report."""
+        self.server_errors.append(text)
+        self.serving.failed = True
 
     def now_ns(self) -> int:
-        clock = self._scenario.clock_ns
+        clock = self.scenario.clock_ns
         return clock if clock is not None else wall_clock_ns()
 
     # -- references --------------------------------------------------------------------------
@@ -296,13 +308,13 @@ class State:
             if problem is not None:
                 raise ScenarioError(problem[2], path=problem[1])
             self._faults.add(rule)
-            self.serving.mark(self, self._faults.slow)
+            self._mark(self._faults.slow)
             return rule
 
     def clear_errors(self) -> None:
         with self._lock:
             self._faults.clear()
-            self.serving.mark(self, self._faults.slow)
+            self._mark(self._faults.slow)
 
     def errors(self) -> list[tuple[ErrorRule, int | None]]:
         """The forced rules with how many times each will still fire (None: always)."""
