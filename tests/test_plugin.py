@@ -445,6 +445,37 @@ def test_server_side_exception_fails_the_test_that_caused_it(project: pytest.Pyt
     )
 
 
+def test_exception_caused_by_a_fixture_teardown_is_reported(project: pytest.Pytester) -> None:
+    # A fixture over zitadel_mock calls the mock as it is torn down: the check runs after it.
+    project.makepyfile(
+        test_a="""
+        import pytest
+        from helpers import factors
+
+        def boom(*args):
+            raise RuntimeError("broken while the client logged out")
+
+        @pytest.fixture
+        def client(zitadel_mock, monkeypatch):
+            yield zitadel_mock
+            monkeypatch.setattr("zitadel_mock.app.handle", boom)
+            factors(zitadel_mock)  # a last call on the way out
+
+        def test_uses_the_client(client):
+            assert factors(client)[0] == 200
+        """
+    )
+    result = run(project, "--zitadel-mock", "-rA")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at teardown of test_uses_the_client _*",
+            "an exception was raised inside zitadel-mock while serving this test:",
+            "RuntimeError: broken while the client logged out",
+        ]
+    )
+
+
 # -- import-light ---------------------------------------------------------------------------------
 
 
