@@ -253,13 +253,10 @@ class Injector:
         # Nothing was ever armed, and there is no latency or rate limit to count: as a new one
         # for a scenario without forced rules would be (a plain attribute: read before each test).
         self.blank = self.latency is None and self.limiter is None
+        # True if nothing is ever injected: the state answers without asking (read per request).
+        self.idle = self.blank
         for rule in scenario.errors:
             self.add(rule)
-
-    @property
-    def idle(self) -> bool:
-        """True if nothing is ever injected: the state answers without asking."""
-        return not self.armed and self.latency is None and self.limiter is None
 
     @property
     def slow(self) -> bool:
@@ -270,11 +267,12 @@ class Injector:
         # Rules used up are forgotten here, so that a long-running server does not pile them up.
         self.armed = [a for a in self.armed if a.step < len(a.steps)]
         self.armed.append(_Armed(self._count, rule, self.seed))
-        self.blank = False
+        self.blank = self.idle = False
         self._count += 1  # positions are never reused, so a rule keeps its random draws
 
     def clear(self) -> None:
         self.armed = []
+        self.idle = self.latency is None and self.limiter is None
 
     def listing(self) -> list[tuple[ErrorRule, int | None]]:
         """The rules that can still fire, with how many times (None: without end)."""

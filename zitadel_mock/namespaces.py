@@ -88,6 +88,8 @@ class Namespaces:
 
     def get(self, name: str | None) -> State:
         """Return the State of a namespace (a header value), creating it on first use."""
+        if name is None:  # no header: most requests
+            return self.default
         name = self.name(name)
         if name == DEFAULT_NAMESPACE:
             return self.default
