@@ -41,7 +41,9 @@ LOADER_ONLY_MESSAGES: dict[str, Any] = {
     "unknown reference": re.compile(r"no (user|org) '.*' in the scenario").search,
     "duplicate": re.compile(r"already (defined|used|a member)|is listed twice").search,
     "calendar": _clock_form_but_no_date,
-    "syntax": re.compile(r"^(invalid YAML|invalid JSON|key .* is given twice|not UTF-8)").search,
+    "syntax": re.compile(
+        r"^(invalid YAML|invalid JSON|key .* is given twice|not UTF-8|a recursive alias)"
+    ).search,
     "number form": re.compile(r"expected a whole number, got a number \(-?\d+\.0\)").search,
     "bounds": re.compile(r"the low bound .* is above the high bound").search,
 }

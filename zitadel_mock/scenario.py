@@ -92,23 +92,11 @@ def parse_scenario(text: str, *, source: str | None = None, format: str | None =
         try:
             return _Builder(data, source).build()
         except Invalid as exc:
-            raise _located(exc, data, text, source) from None
+            raise _located(exc, text, source) from None
 
 
-def _located(exc: Invalid, data: Any, text: str, source: str | None) -> ScenarioError:
+def _located(exc: Invalid, text: str, source: str | None) -> ScenarioError:
     """The error, with the line of its key path in ``text``."""
-    # A recursive alias makes a collection that contains itself: no scenario has one, and
-    # what the builder trips over first is a confusing consequence of it.
-    cycle = find_cycle(data) if "*" in text else None
-    if cycle is not None:
-        where = locate(text, cycle)
-        name = f"*{where.alias} is used inside the &{where.alias} it refers to"
-        return ScenarioError(
-            f"a recursive alias: {name if where.alias else 'it contains itself'}",
-            source=source,
-            line=where.line,
-            path=format_path(cycle),
-        )
     line = locate(text, exc.path).line
     return ScenarioError(exc.message, source=source, line=line, path=format_path(exc.path))
 

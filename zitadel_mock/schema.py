@@ -31,7 +31,8 @@ LOADER_ONLY: tuple[tuple[str, str], ...] = (
     ("calendar", "a clock that has the RFC 3339 form but is no real date, like 2025-02-30"),
     (
         "syntax",
-        "invalid YAML or JSON, a key given twice, several documents, text that is not UTF-8",
+        "invalid YAML or JSON, a key given twice, several documents, text that is not UTF-8, "
+        "a recursive alias, aliases that expand past their bound",
     ),
     ("number form", "1.0 where a whole number is expected (JSON Schema counts it as one)"),
     ("bounds", "a uniform delay whose low bound is above its high bound"),
