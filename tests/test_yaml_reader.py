@@ -99,6 +99,12 @@ empty:
     assert read_yaml("%YAML 1.1\n---\na: 1\n") == {"a": 1}
 
 
+def test_null_is_a_key_like_any_scalar() -> None:
+    assert check("~: a\n") == {None: "a"}
+    assert check("{null: [1], ~: 2}") is None  # given twice
+    assert check("a: {~: {~: 1}}\n") == {"a": {None: {None: 1}}}
+
+
 def test_aliases_share_the_anchored_object() -> None:
     data = read_yaml("a: &x [1, 2]\nb: *x\nc: &s text\nd: *s\n")
     assert data == {"a": [1, 2], "b": [1, 2], "c": "text", "d": "text"}

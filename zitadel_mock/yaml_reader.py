@@ -46,6 +46,7 @@ _SCALAR_TAGS = frozenset(
 )
 _MERGE: Any = type("_MergeKey", (), {"__repr__": lambda self: "'<<'"})()
 _OPEN: Any = object()  # the anchor of a collection still being read
+_NO_KEY: Any = object()  # in a mapping, while a key is expected (None is a key: ``~: x``)
 
 
 class YamlProblem(Exception):
@@ -156,11 +157,11 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
     if type(start) is yaml.StreamEndEvent:
         return None  # no document at all
     # The collection being built (None before the first), whether it is a mapping, and the key
-    # whose value comes next (None while a key is expected); the outer ones stacked with the
+    # whose value comes next (_NO_KEY while a key is expected); the outer ones stacked with the
     # anchor bookkeeping of the collection they hold (None when it has no anchor).
     top: Any = None
     in_mapping = False
-    key: Any = None
+    key: Any = _NO_KEY
     outer: list[tuple[Any, bool, Any, Any]] = []
     anchors: dict[str, tuple[Any, int, int]] = {}  # name -> (value, values, height)
     count = 0  # values read so far, aliases counted as expanded
@@ -226,7 +227,7 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
                 )
             collection: Any = {} if kind is mapping_start else []
             if in_mapping:
-                if key is None:
+                if key is _NO_KEY:
                     raise YamlProblem("a mapping key must be a plain value", _line(event))
                 if key is not _MERGE:
                     top[key] = collection
@@ -238,7 +239,7 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
                 anchors[event.anchor] = (_OPEN, 0, 0)
                 peak = 0
             outer.append((top, in_mapping, key, anchor))
-            top, in_mapping, key = collection, kind is mapping_start, None
+            top, in_mapping, key = collection, kind is mapping_start, _NO_KEY
             if len(outer) > peak:
                 peak = len(outer)
             continue
@@ -257,7 +258,7 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
             if in_mapping:
                 if key is _MERGE:
                     top[_MERGE] = _merge_sources(value, _line(event))
-                key = None
+                key = _NO_KEY
             continue
         else:  # the end of the document
             if top is None:  # an empty document: the safe loader's None
@@ -266,7 +267,7 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
             raise YamlProblem("invalid YAML: the document ends early", _line(event))
         # A scalar or an alias: a key, a value, an item or the whole document.
         if in_mapping:
-            if key is None:
+            if key is _NO_KEY:
                 if value is _MERGE:
                     if _MERGE in top:
                         raise YamlProblem("key '<<' is given twice", _line(event))
@@ -285,7 +286,7 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
                     top[_MERGE] = _merge_sources(value, _line(event))
                 else:
                     top[key] = value
-                key = None
+                key = _NO_KEY
         elif top is not None:
             top.append(value)
         else:
