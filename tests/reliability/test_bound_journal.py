@@ -28,7 +28,7 @@ def test_long_tokens_are_stored_truncated_with_a_marker() -> None:
 def test_every_long_value_is_cut_and_the_total_is_bounded() -> None:
     log = Journal(10_000, max_bytes=1_000_000)
     long = "x" * 100_000
-    for n in range(500):
+    for _ in range(500):
         log.append(
             Call(None, "POST", "/" + long, long, long, long, 200, b"{" + b"a" * 200_000 + b"}")
         )
