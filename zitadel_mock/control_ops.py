@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .bigints import MAX_DIGITS, is_digit_limit, too_long_message
+from .bigints import locate as locate_long_int
 from .control_wire import (
     ControlError,
     ControlRequest,
@@ -47,6 +49,31 @@ def _checked(call: Callable[[], Any]) -> Any:
         return call()
     except (Invalid, ScenarioError) as exc:
         raise _unprocessable(exc) from None
+
+
+def _json(request: ControlRequest) -> Any:
+    """The body as JSON; an integer too long for Python to read is a 422 at its key path."""
+    try:
+        return request.json()
+    except ValueError as exc:  # invalid JSON is a ControlError already: this is the digit limit
+        if not is_digit_limit(exc):
+            raise
+        found = locate_long_int(request.body.decode("utf-8", "replace"), "json")
+        if found is None:
+            message = f"the body holds an integer of more than {MAX_DIGITS:,} digits"
+            raise ControlError(422, message) from None
+        line, path, digits = found
+        where = format_path(path)
+        message = too_long_message(digits)
+        detail = {"line": line, "path": where, "message": message}
+        raise ControlError(422, f"{where}: {message}" if where else message, [detail]) from None
+
+
+def _object(request: ControlRequest) -> dict[str, Any]:
+    value = _json(request)
+    if not isinstance(value, dict):
+        raise ControlError(400, "expected a JSON object in the body")
+    return value
 
 
 def _one(request: ControlRequest, key: str) -> str | None:
@@ -156,7 +183,7 @@ def list_errors(request: ControlRequest) -> Reply:
 
 
 def add_error(request: ControlRequest) -> Reply:
-    body = request.object()
+    body = _object(request)
     # Checked here first: add_error(**body) would take a key like "self" as its own argument.
     _checked(lambda: expect_mapping(body, (), ERROR_RULE_KEYS))
     rule = _checked(lambda: request.state().add_error(**body))
@@ -187,7 +214,7 @@ def _user_id(state: State, ref: str) -> str:
 def set_second_factors(request: ControlRequest) -> Reply:
     state = request.state()
     org_id = _org_id(state, request.params["org"])
-    body = request.object()
+    body = _object(request)
     spec = _checked(lambda: expect_mapping(body, (), ("second_factors",), ("second_factors",)))
     factors = spec["second_factors"]
     if factors is not None:
@@ -209,7 +236,7 @@ def add_factor(request: ControlRequest) -> Reply:
     state = request.state()
     ref = request.params["user"]
     user_id = _user_id(state, ref)
-    spec = request.json()
+    spec = _json(request)
     factor = _checked(lambda: state.add_factor(ref, spec))
     return Reply(201, {"user_id": user_id, "factor": factor_json(factor)})
 
@@ -230,7 +257,7 @@ _USER_KEYS = ("username", "org", "id", "type", "auth_factors")
 
 
 def add_user(request: ControlRequest) -> Reply:
-    body = request.object()
+    body = _object(request)
 
     def read() -> dict[str, Any]:
         expect_mapping(body, (), _USER_KEYS, ("username",))
@@ -251,7 +278,7 @@ def add_user(request: ControlRequest) -> Reply:
 
 
 def add_token(request: ControlRequest) -> Reply:
-    body = request.object()
+    body = _object(request)
 
     def read() -> tuple[str, str, bool]:
         expect_mapping(body, (), ("token", "user", "expired"), ("token", "user"))

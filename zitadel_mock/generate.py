@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .bigints import describe
 from .fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
 from .model import Factor
 from .paths import Path
@@ -92,13 +93,17 @@ class Options:
 
 
 def _number(value: float) -> str:
-    """A share as short decimal text: 0.6, 1, 0.125."""
+    """A share as short decimal text: 0.6, 1, 0.125 (an integer too long for a float: described)."""
+    if isinstance(value, int) and value.bit_length() > 1000:
+        return describe(value)
     return format(value, ".12g")
 
 
 def parse_share(value: object, path: Path) -> float:
     """A share: a number from 0 to 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(path, f"expected a share from 0 to 1, got {kind(value)}")
+    if isinstance(value, float) and math.isnan(value):
         raise Invalid(path, f"expected a share from 0 to 1, got {kind(value)}")
     if not 0 <= value <= 1:
         raise Invalid(path, f"expected a share from 0 to 1, got {_number(value)}")

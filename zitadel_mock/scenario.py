@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import roles as _roles
+from .bigints import MAX_DIGITS, is_digit_limit, too_long_message
+from .bigints import locate as locate_long_int
 from .clock import wall_clock_ns
 from .errors import ScenarioError
 from .fault_fields import ERROR_RULE_KEYS, parse_delay, parse_error_rule, parse_rate_limit
@@ -88,11 +90,24 @@ def parse_scenario(text: str, *, source: str | None = None, format: str | None =
     if fmt not in ("yaml", "json"):
         raise ValueError(f"format must be 'yaml' or 'json', not {format!r}")
     with gc_paused():  # building makes as many objects as parsing: the same reason
-        data = parse_text(text, source, fmt)
+        try:
+            data = parse_text(text, source, fmt)
+        except ValueError as exc:  # an integer of more digits than Python reads
+            if not is_digit_limit(exc):
+                raise
+            raise _too_long(text, fmt, source) from None
         try:
             return _Builder(data, source).build()
         except Invalid as exc:
             raise _located(exc, data, text, source) from None
+
+
+def _too_long(text: str, fmt: str, source: str | None) -> ScenarioError:
+    found = locate_long_int(text, fmt)
+    if found is None:
+        return ScenarioError(f"an integer of more than {MAX_DIGITS:,} digits", source=source)
+    line, path, digits = found
+    return ScenarioError(too_long_message(digits), source=source, line=line, path=format_path(path))
 
 
 def _located(exc: Invalid, data: Any, text: str, source: str | None) -> ScenarioError:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
 from .errors import ScenarioError
 from .faults import Injection, Injector
@@ -103,6 +104,13 @@ def _base_view(scenario: Scenario) -> View:
     )
 
 
+def _text(value: object, path: Path) -> str:
+    """A name or id given from Python as text; an int too long to print is refused first."""
+    if isinstance(value, int) and value.bit_length() > 3 * MAX_DIGITS:
+        raise Invalid(path, f"expected a name or an id, got {describe(value)}")
+    return str(value)
+
+
 def _invalid(exc: Invalid) -> ScenarioError:
     return ScenarioError(exc.message, path=format_path(exc.path))
 
@@ -171,13 +179,13 @@ class State:
     # -- references --------------------------------------------------------------------------
 
     def _user(self, ref: str, path: Path = ("user",)) -> User:
-        user = self.view.users.get(str(ref))
+        user = self.view.users.get(_text(ref, path))
         if user is None:
             raise Invalid(path, f"no user {ref!r}")
         return user  # type: ignore[no-any-return]
 
     def _org(self, ref: str, path: Path = ("org",)) -> Org:
-        org = self.view.orgs.get(str(ref))
+        org = self.view.orgs.get(_text(ref, path))
         if org is None:
             raise Invalid(path, f"no org {ref!r}")
         return org  # type: ignore[no-any-return]
@@ -257,7 +265,11 @@ class State:
                 if type not in ("human", "machine"):
                     raise Invalid(("type",), f"{type!r} is not one of human, machine")
                 target = self._org(org) if org is not None else view.orgs.get(view.first_org_id)
-                user_id = str(id) if id is not None else self._ids.make(f"user:added:{username}")
+                user_id = (
+                    _text(id, ("id",))
+                    if id is not None
+                    else self._ids.make(f"user:added:{username}")
+                )
                 if user_id in view.users:
                     raise Invalid(("id",), f"id {user_id!r} is already used")
                 factors = tuple(
