@@ -27,12 +27,13 @@ from .errors import ScenarioError
 from .faults import total_times
 from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
 from .journal import Call
-from .model import RPCS, Factor
+from .model import RPCS, Factor, Scenario
+from .namespaces import NamespacesFull
 from .scenario import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
 from .source import format_path
 from .state import State
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "install_scenario", "read_scenario", "replace_scenario"]
 
 SCENARIO_SOURCE = "request body"
 
@@ -111,7 +112,8 @@ def get_scenario(request: ControlRequest) -> Reply:
     return Reply(200, scenario_json(request.state().scenario))
 
 
-def replace_scenario(request: ControlRequest) -> Reply:
+def read_scenario(request: ControlRequest) -> Scenario:
+    """Parse and check the body of PUT /scenario: the long part, which changes nothing."""
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
@@ -119,12 +121,38 @@ def replace_scenario(request: ControlRequest) -> Reply:
     kind = request.content_type.lower()
     fmt = "json" if "json" in kind else "yaml" if "yaml" in kind else None
     try:
-        scenario = parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
+        return parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
     except ScenarioError as exc:
         detail = {"line": exc.line, "path": exc.path, "message": exc.message}
         raise ControlError(422, str(exc), [detail]) from None
-    _checked(lambda: request.state().load(scenario))  # e.g. a fault the ASGI app cannot do
-    return Reply(200, scenario_json(scenario))
+
+
+def install_scenario(request: ControlRequest, scenario: Scenario) -> Reply:
+    """Serve a checked scenario in the request's namespace; answer a summary (small)."""
+    spaces = request.namespaces
+    try:
+        spaces.replace(request.namespace, scenario)
+    except NamespacesFull as exc:
+        raise ControlError(409, str(exc)) from None
+    except ScenarioError as exc:  # e.g. a fault the ASGI app cannot do
+        raise _unprocessable(exc) from None
+    return Reply(200, scenario_summary(request.namespace, scenario))
+
+
+def scenario_summary(namespace: str, scenario: Scenario) -> dict[str, Any]:
+    return {
+        "namespace": namespace,
+        "source": scenario.source,
+        "orgs": len(scenario.orgs),
+        "users": len(scenario.users),
+        "tokens": None if scenario.tokens is None else len(scenario.tokens),
+        "errors": len(scenario.errors),
+    }
+
+
+def replace_scenario(request: ControlRequest) -> Reply:
+    """PUT /scenario in one go (the server runs the two parts apart: see control.py)."""
+    return install_scenario(request, read_scenario(request))
 
 
 def _calls(request: ControlRequest) -> list[Call]:

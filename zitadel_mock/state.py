@@ -24,7 +24,7 @@ from .netfaults import Serving
 from .scenario import parse_auth_factor, parse_error_rule, parse_factors
 from .source import Path, format_path
 
-__all__ = ["PolicyView", "State", "View"]
+__all__ = ["PolicyView", "State", "View", "base_view"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -79,7 +79,8 @@ class View:
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
-def _base_view(scenario: Scenario) -> View:
+def base_view(scenario: Scenario) -> View:
+    """The indexes of a scenario as loaded: built once, shared by every state serving it."""
     orgs: dict[str, Org] = {}
     for org in scenario.orgs:
         orgs[org.id] = orgs[org.name] = org
@@ -119,7 +120,12 @@ class State:
     """What the mock serves right now: a scenario, this run's changes, forced errors, a journal."""
 
     def __init__(
-        self, scenario: Scenario, *, journal_size: int = 10_000, serving: Serving | None = None
+        self,
+        scenario: Scenario,
+        *,
+        journal_size: int = 10_000,
+        serving: Serving | None = None,
+        base: View | None = None,
     ) -> None:
         self._lock = threading.RLock()  # load resets under the lock it holds
         # Shared by every namespace of a server: whether answers may wait, what the app can do.
@@ -129,17 +135,22 @@ class State:
         self._slow = False  # what this state last told ``serving``
         self.observers: list[Callable[[Call], None]] = []  # called with every recorded call
         self.scenario: Scenario  # the scenario served, as loaded; read-only: change it by load
-        self.load(scenario)
+        self.load(scenario, base)
 
     # -- whole-state operations --------------------------------------------------------------
 
-    def load(self, scenario: Scenario) -> None:
-        """Serve another scenario, from a clean state."""
+    def load(self, scenario: Scenario, base: View | None = None) -> None:
+        """Serve another scenario, from a clean state.
+
+        ``base`` is ``base_view(scenario)`` if the caller has it already: namespaces serving one
+        scenario share its indexes instead of each building a copy.
+        """
         problem = self.serving.problem(scenario.errors)
         if problem is not None:
             index, key, reason = problem
             raise ScenarioError(reason, source=scenario.source, path=f"errors[{index}].{key}")
-        base = _base_view(scenario)
+        if base is None:
+            base = base_view(scenario)
         faults = Injector(scenario)
         slow = faults.slow
         with self._lock:
