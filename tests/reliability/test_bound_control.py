@@ -65,9 +65,8 @@ def test_a_generated_size_past_the_bound_is_refused_before_anything_is_built() -
 
 
 def test_the_namespaces_together_hold_at_most_max_users() -> None:
-    six = "version: 1\norgs: [{name: A, users: [%s]}]\n" % ", ".join(
-        f"{{username: u{n}}}" for n in range(6)
-    )
+    users = ", ".join(f"{{username: u{n}}}" for n in range(6))
+    six = f"version: 1\norgs: [{{name: A, users: [{users}]}}]\n"
     spaces = Namespaces(scenario(MAIN), max_users=20)  # MAIN has 8 users
     with MockServer(spaces) as mock:
 
