@@ -260,7 +260,9 @@ def test_replace_scenario(api: Api, body: str, content_type: str | None) -> None
     headers = {"Content-Type": content_type} if content_type else {}
     answer = api("PUT", "/scenario", data=body.encode(), headers=headers)
     assert answer.status_code == 200
-    assert answer.json()["orgs"] == [{"id": "7", "name": "Initech"}]
+    summary = {"namespace": "default", "source": "request body", "orgs": 1, "users": 1}
+    assert answer.json() == {**summary, "tokens": None, "errors": 0}
+    assert api("GET", "/scenario").json()["orgs"] == [{"id": "7", "name": "Initech"}]
     assert second_factors(api, **{"x-zitadel-orgid": "7"}) == ["SECOND_FACTOR_TYPE_OTP_SMS"]
     assert factor_types(api, "8") == ["otp"]
     api("POST", "/reset")  # a reset goes back to the scenario this namespace serves now

@@ -190,7 +190,8 @@ def test_what_a_merge_key_refuses(text: str, line: int, message: str) -> None:
         (
             "a:\n  - " + "1" * 5000 + "\n",
             2,
-            "invalid YAML: a number of 5000 digits; at most 4300 are read",
+            "an integer of 5,000 digits; at most 4,300 can be read"
+            " (write it as a string if it is an id)",
         ),
     ],
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -19,9 +20,10 @@ from urllib.parse import parse_qs
 import falcon
 import falcon.constants
 
-from .control_ops import OPERATIONS
+from .control_ops import OPERATIONS, install_scenario, read_scenario, replace_scenario
 from .control_wire import ControlError, ControlRequest, Operation, Reply
 from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from .netfaults import WIRE_KEY
 from .openapi import openapi_document
 
 __all__ = [
@@ -37,6 +39,9 @@ __all__ = [
 PREFIX = "/_mock"
 TOKEN_HEADER = "X-Mock-Token"
 MAX_BODY = 64 * 1024 * 1024  # a large scenario fits; a runaway upload does not
+_POLL = 0.05  # how often a request waiting for a long operation looks at the server's stop
+BUSY = "another PUT /_mock/scenario is being carried out; send this one again once it is answered"
+STOPPING = "the server is stopping"
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,9 @@ class _Control:
     def __init__(self, namespaces: Namespaces, options: ControlOptions) -> None:
         self.namespaces = namespaces
         self.options = options
+        # At most one long operation (PUT /scenario) at a time: each may hold a whole scenario
+        # being built, in time and memory; a second one meanwhile is answered 429 at once.
+        self._long = threading.Lock()
 
     def refused(self, req: Any) -> Reply | None:
         """A 401 if a token is required and the request does not carry it."""
@@ -138,9 +146,19 @@ class _Control:
         return None
 
     def run(
-        self, req: Any, op: Operation | None, allow: str, body: bytes, params: dict[str, str]
+        self,
+        req: Any,
+        op: Operation | None,
+        allow: str,
+        body: bytes,
+        params: dict[str, str],
+        stopping: threading.Event | None = None,
     ) -> tuple[Reply, str | None]:
-        """Answer a control request (already let in); returns the reply and its namespace."""
+        """Answer a control request (already let in); returns the reply and its namespace.
+
+        ``stopping`` (under waitress: the server's stop) lets a long operation be built on a
+        thread of its own and given up, answered 503, when the server stops meanwhile.
+        """
         if op is None:
             message = f"{req.method} is not allowed on {req.path}; allowed: {allow}"
             return Reply(405, {"error": message}), None
@@ -159,6 +177,8 @@ class _Control:
             return Reply(400, {"error": message}), name
         request = ControlRequest(self.namespaces, name, params, query, body, req.content_type or "")
         try:
+            if op.handler is replace_scenario:
+                return self._long_operation(request, stopping), name
             return op.handler(request), name
         except ControlError as exc:
             return Reply(exc.status, exc.body()), name
@@ -167,6 +187,20 @@ class _Control:
             self.namespaces.default.record_server_error(traceback.format_exc())
             return Reply(500, {"error": "an exception was raised inside zitadel-mock"}), name
 
+    def _long_operation(self, request: ControlRequest, stopping: threading.Event | None) -> Reply:
+        """PUT /scenario: one at a time; read and checked apart, then swapped in at once."""
+        if not self._long.acquire(blocking=False):
+            raise ControlError(429, BUSY)
+        try:
+            if stopping is None:
+                return replace_scenario(request)
+            scenario = _apart(lambda: read_scenario(request), stopping)
+            if scenario is None:
+                return Reply(503, {"error": STOPPING})
+            return install_scenario(request, scenario)
+        finally:
+            self._long.release()
+
     def not_found(self, req: Any, resp: Any) -> None:
         refused = self.refused(req)
         if refused is not None:
@@ -174,6 +208,33 @@ class _Control:
             return
         message = f"no control route {req.path}; see {PREFIX}/openapi.json"
         _send(resp, Reply(404, {"error": message}))
+
+
+def _apart(work: Any, stopping: threading.Event) -> Any:
+    """Run ``work`` on a thread of its own; its result, or None if the server stops first.
+
+    The serving thread is free meanwhile (the request was handed to a worker: see
+    ``server.InlineDispatcher``); a server that stops does not wait for ``work`` to end.
+    """
+    done = threading.Event()
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append((True, work()))
+        except BaseException as exc:  # handed to the waiting request, raised there
+            box.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="zitadel-mock-control", daemon=True).start()
+    while not done.wait(_POLL):
+        if stopping.is_set():
+            return None
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
 
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -197,7 +258,10 @@ def _wsgi_sink(control: _Control, table: _Table) -> Any:
             _send(resp, refused)
             return
         body = req.bounded_stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
-        _finish(resp, *control.run(req, ops.get(req.method), allow, body, params), allow)
+        wire = req.env.get(WIRE_KEY)
+        stopping = wire.stopping if wire is not None else None
+        reply = control.run(req, ops.get(req.method), allow, body, params, stopping)
+        _finish(resp, *reply, allow)
 
     return sink
 

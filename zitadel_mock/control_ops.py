@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from .bigints import MAX_DIGITS, is_digit_limit, locate_json, too_long_message
 from .control_wire import (
     ControlError,
     ControlRequest,
@@ -25,12 +26,13 @@ from .errors import ScenarioError
 from .faults import total_times
 from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
 from .journal import Call
-from .model import RPCS, Factor
+from .model import RPCS, Factor, Scenario
+from .namespaces import NamespacesFull
 from .scenario import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
 from .source import format_path
 from .state import State
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "install_scenario", "read_scenario", "replace_scenario"]
 
 SCENARIO_SOURCE = "request body"
 
@@ -47,6 +49,31 @@ def _checked(call: Callable[[], Any]) -> Any:
         return call()
     except (Invalid, ScenarioError) as exc:
         raise _unprocessable(exc) from None
+
+
+def _json(request: ControlRequest) -> Any:
+    """The body as JSON; an integer too long for Python to read is a 422 at its key path."""
+    try:
+        return request.json()
+    except ValueError as exc:  # invalid JSON is a ControlError already: this is the digit limit
+        if not is_digit_limit(exc):
+            raise
+        found = locate_json(request.body.decode("utf-8", "replace"))
+        if found is None:
+            message = f"the body holds an integer of more than {MAX_DIGITS:,} digits"
+            raise ControlError(422, message) from None
+        line, path, digits = found
+        where = format_path(path)
+        message = too_long_message(digits)
+        detail = {"line": line, "path": where, "message": message}
+        raise ControlError(422, f"{where}: {message}" if where else message, [detail]) from None
+
+
+def _object(request: ControlRequest) -> dict[str, Any]:
+    value = _json(request)
+    if not isinstance(value, dict):
+        raise ControlError(400, "expected a JSON object in the body")
+    return value
 
 
 def _one(request: ControlRequest, key: str) -> str | None:
@@ -84,7 +111,8 @@ def get_scenario(request: ControlRequest) -> Reply:
     return Reply(200, scenario_json(request.state().scenario))
 
 
-def replace_scenario(request: ControlRequest) -> Reply:
+def read_scenario(request: ControlRequest) -> Scenario:
+    """Parse and check the body of PUT /scenario: the long part, which changes nothing."""
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
@@ -92,12 +120,38 @@ def replace_scenario(request: ControlRequest) -> Reply:
     kind = request.content_type.lower()
     fmt = "json" if "json" in kind else "yaml" if "yaml" in kind else None
     try:
-        scenario = parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
+        return parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
     except ScenarioError as exc:
         detail = {"line": exc.line, "path": exc.path, "message": exc.message}
         raise ControlError(422, str(exc), [detail]) from None
-    _checked(lambda: request.state().load(scenario))  # e.g. a fault the ASGI app cannot do
-    return Reply(200, scenario_json(scenario))
+
+
+def install_scenario(request: ControlRequest, scenario: Scenario) -> Reply:
+    """Serve a checked scenario in the request's namespace; answer a summary (small)."""
+    spaces = request.namespaces
+    try:
+        spaces.replace(request.namespace, scenario)
+    except NamespacesFull as exc:
+        raise ControlError(409, str(exc)) from None
+    except ScenarioError as exc:  # e.g. a fault the ASGI app cannot do
+        raise _unprocessable(exc) from None
+    return Reply(200, scenario_summary(request.namespace, scenario))
+
+
+def scenario_summary(namespace: str, scenario: Scenario) -> dict[str, Any]:
+    return {
+        "namespace": namespace,
+        "source": scenario.source,
+        "orgs": len(scenario.orgs),
+        "users": len(scenario.users),
+        "tokens": None if scenario.tokens is None else len(scenario.tokens),
+        "errors": len(scenario.errors),
+    }
+
+
+def replace_scenario(request: ControlRequest) -> Reply:
+    """PUT /scenario in one go (the server runs the two parts apart: see control.py)."""
+    return install_scenario(request, read_scenario(request))
 
 
 def _calls(request: ControlRequest) -> list[Call]:
@@ -156,7 +210,7 @@ def list_errors(request: ControlRequest) -> Reply:
 
 
 def add_error(request: ControlRequest) -> Reply:
-    body = request.object()
+    body = _object(request)
     # Checked here first: add_error(**body) would take a key like "self" as its own argument.
     _checked(lambda: expect_mapping(body, (), ERROR_RULE_KEYS))
     rule = _checked(lambda: request.state().add_error(**body))
@@ -187,7 +241,7 @@ def _user_id(state: State, ref: str) -> str:
 def set_second_factors(request: ControlRequest) -> Reply:
     state = request.state()
     org_id = _org_id(state, request.params["org"])
-    body = request.object()
+    body = _object(request)
     spec = _checked(lambda: expect_mapping(body, (), ("second_factors",), ("second_factors",)))
     factors = spec["second_factors"]
     if factors is not None:
@@ -209,7 +263,7 @@ def add_factor(request: ControlRequest) -> Reply:
     state = request.state()
     ref = request.params["user"]
     user_id = _user_id(state, ref)
-    spec = request.json()
+    spec = _json(request)
     factor = _checked(lambda: state.add_factor(ref, spec))
     return Reply(201, {"user_id": user_id, "factor": factor_json(factor)})
 
@@ -230,7 +284,7 @@ _USER_KEYS = ("username", "org", "id", "type", "auth_factors")
 
 
 def add_user(request: ControlRequest) -> Reply:
-    body = request.object()
+    body = _object(request)
 
     def read() -> dict[str, Any]:
         expect_mapping(body, (), _USER_KEYS, ("username",))
@@ -251,7 +305,7 @@ def add_user(request: ControlRequest) -> Reply:
 
 
 def add_token(request: ControlRequest) -> Reply:
-    body = request.object()
+    body = _object(request)
 
     def read() -> tuple[str, str, bool]:
         expect_mapping(body, (), ("token", "user", "expired"), ("token", "user"))

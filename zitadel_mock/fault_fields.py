@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .bigints import describe
 from .codes import code_from
 from .faults import FAULTS, MAX_SECONDS, Delay, RateLimit
 from .fields import Invalid, did_you_mean, expect_int, expect_list, expect_mapping, expect_str, kind
@@ -48,9 +49,9 @@ def expect_seconds(
         raise Invalid(path, f"expected {what}, got {kind(value)}")
     if value < 0 or (positive and value == 0):
         bound = "above" if positive else "of at least"
-        raise Invalid(path, f"expected {what} {bound} 0, got {value}")
+        raise Invalid(path, f"expected {what} {bound} 0, got {describe(value)}")
     if value > MAX_SECONDS:
-        raise Invalid(path, f"expected at most {MAX_SECONDS:g} seconds, got {value}")
+        raise Invalid(path, f"expected at most {MAX_SECONDS:g} seconds, got {describe(value)}")
     return float(value)
 
 
@@ -101,7 +102,10 @@ def parse_rate_limit(value: object, path: Path) -> RateLimit:
 def _code(raw: object, path: Path) -> int:
     code = code_from(raw)
     if code is None:
-        what = repr(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else kind(raw)
+        plain = isinstance(raw, (str, int)) and not isinstance(raw, bool)
+        what = (
+            describe(raw) if isinstance(raw, int) and plain else repr(raw) if plain else kind(raw)
+        )
         raise Invalid(
             path, f"{what} is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)"
         )

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from .bigints import MAX_DIGITS, describe
 from .clock import parse_timestamp
 from .ids import IdGenerator
 from .model import AuthFactor, Factor, FactorState, LoginPolicy
@@ -54,7 +55,7 @@ def kind(value: object) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, (int, float)):
-        return f"a number ({value!r})"
+        return f"a number ({describe(value)})"
     if isinstance(value, str):
         return f"a string ({value!r})"
     if isinstance(value, list):
@@ -130,6 +131,8 @@ def _quote_hint(value: object) -> str:
 def expect_str(value: object, path: Path, *, allow_int: bool = False, max_len: int = 0) -> str:
     """A non-empty string; with ``allow_int``, a non-negative integer is taken as its digits."""
     if allow_int and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if value.bit_length() > 3 * MAX_DIGITS:  # str() would refuse it, or take long
+            raise Invalid(path, f"expected a string or a short whole number, got {describe(value)}")
         return str(value)
     if not isinstance(value, str):
         raise Invalid(path, f"expected a string, got {kind(value)}{_quote_hint(value)}")
@@ -145,9 +148,9 @@ def expect_int(value: object, path: Path, *, minimum: int = 0, maximum: int | No
     if not isinstance(value, int) or isinstance(value, bool):
         raise Invalid(path, f"expected a whole number, got {kind(value)}")
     if value < minimum:
-        raise Invalid(path, f"expected a whole number of at least {minimum}, got {value}")
+        raise Invalid(path, f"expected a whole number of at least {minimum}, got {describe(value)}")
     if maximum is not None and value > maximum:
-        raise Invalid(path, f"expected a whole number of at most {maximum}, got {value}")
+        raise Invalid(path, f"expected a whole number of at most {maximum}, got {describe(value)}")
     return value
 
 
@@ -227,7 +230,7 @@ def parse_version(value: object) -> None:
     """Check the top-level ``version``: the number 1 (``1.0`` is the same number)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if value != 1:
-            raise Invalid(("version",), f"unsupported version {value}; expected 1")
+            raise Invalid(("version",), f"unsupported version {describe(value)}; expected 1")
         return
     raise Invalid(("version",), f"expected 1, got {kind(value)}")
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .bigints import describe
 from .fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
 from .model import Factor
 from .paths import Path
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_FACTORS",
+    "MAX_BLOCK_USERS",
     "MAX_USERS",
     "OPTION_KEYS",
     "FactorMix",
@@ -38,7 +40,11 @@ __all__ = [
 ]
 
 FAKER_HINT = "pip install 'zitadel-mock[generate]'"
-MAX_USERS = 1_000_000  # a typo's guard: far beyond any test, still within memory
+MAX_USERS = 1_000_000  # written by `zitadel-mock generate`: a typo's guard, within memory
+# Built by a scenario's generate: block, at load time (a server, the control API): checked
+# before anything is built. 200,000 users take about 2-3 s and 150 MiB; 1,000,000 took a
+# minute and 3.5 GB, during which a server answered nothing else.
+MAX_BLOCK_USERS = 200_000
 DEFAULT_FACTORS = "otp=0.6,u2f=0.3,otp_sms=0.1,otp_email=0.1,none=0.2"
 OPTION_KEYS = (
     "orgs",
@@ -92,13 +98,17 @@ class Options:
 
 
 def _number(value: float) -> str:
-    """A share as short decimal text: 0.6, 1, 0.125."""
+    """A share as short decimal text: 0.6, 1, 0.125 (an integer too long for a float: described)."""
+    if isinstance(value, int) and value.bit_length() > 1000:
+        return describe(value)
     return format(value, ".12g")
 
 
 def parse_share(value: object, path: Path) -> float:
     """A share: a number from 0 to 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(path, f"expected a share from 0 to 1, got {kind(value)}")
+    if isinstance(value, float) and math.isnan(value):
         raise Invalid(path, f"expected a share from 0 to 1, got {kind(value)}")
     if not 0 <= value <= 1:
         raise Invalid(path, f"expected a share from 0 to 1, got {_number(value)}")
@@ -179,24 +189,27 @@ def parse_locale(value: object, path: Path) -> str:
     return f"{lang.lower()}_{region.upper()}" if region else lang.lower()
 
 
-def check_size(orgs: int, users_per_org: int, path: Path) -> None:
-    """Refuse populations beyond MAX_USERS users."""
-    if orgs * users_per_org > MAX_USERS:
+def check_size(orgs: int, users_per_org: int, path: Path, maximum: int = MAX_USERS) -> None:
+    """Refuse populations beyond ``maximum`` users."""
+    if orgs * users_per_org > maximum:
+        where = "" if maximum == MAX_USERS else " by a scenario's generate: block"
         raise Invalid(
             path,
             f"{orgs} orgs of {users_per_org} users make {orgs * users_per_org:,} users; "
-            f"at most {MAX_USERS:,} can be generated",
+            f"at most {maximum:,} can be generated{where}",
         )
 
 
-def parse_options(raw: object, path: Path, *, default_seed: int = 0) -> Options:
+def parse_options(
+    raw: object, path: Path, *, default_seed: int = 0, max_users: int = MAX_BLOCK_USERS
+) -> Options:
     """Read the options of a ``generate:`` block (the CLI's options, with underscores)."""
     spec = expect_mapping(raw, path, OPTION_KEYS, ("orgs", "users_per_org"))
     orgs = expect_int(spec["orgs"], (*path, "orgs"), minimum=1, maximum=MAX_USERS)
     users = expect_int(
         spec["users_per_org"], (*path, "users_per_org"), minimum=1, maximum=MAX_USERS
     )
-    check_size(orgs, users, path)
+    check_size(orgs, users, path, max_users)
     seed = default_seed
     if "seed" in spec:
         seed = expect_int(spec["seed"], (*path, "seed"), minimum=-(2**63), maximum=2**63 - 1)

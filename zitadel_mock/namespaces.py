@@ -5,6 +5,11 @@ namespace has its own state, journal and forced errors, created on first use fro
 scenario. Requests without the header use the default namespace, whose state is the one a
 ``MockServer`` exposes as ``server.state``.
 
+Namespaces that serve the same scenario share its indexes (built once). What all of them hold
+together is bounded: the users of every distinct scenario served (the loaded one, and each
+one a namespace was given by ``replace``) may not pass ``max_users``; past it, ``replace``
+raises ``NamespacesFull`` and nothing changes.
+
 The registry is bounded: beyond ``max_namespaces`` (besides the default one), the namespace used
 least recently is forgotten (and counted in ``evicted``); its next request starts it again from
 the loaded scenario. A long-running server that sees a new namespace per CI job never grows
@@ -19,26 +24,34 @@ from collections import OrderedDict
 
 from .errors import ZitadelMockError
 from .model import Scenario
-from .state import State
+from .state import State, base_view
 
 __all__ = [
     "DEFAULT_NAMESPACE",
     "MAX_NAMESPACES",
+    "MAX_USERS",
     "NAMESPACE_HEADER",
     "NamespaceError",
     "Namespaces",
+    "NamespacesFull",
 ]
 
 NAMESPACE_HEADER = "X-Mock-Namespace"
 DEFAULT_NAMESPACE = "default"
 MAX_NAMESPACES = 1000
 MAX_NAME = 128
+# Users in all the scenarios the namespaces serve, together (about 0.6 KiB each once loaded).
+MAX_USERS = 1_000_000
 # Characters that need no quoting in a header, a log line or a URL path (DELETE names one).
 _NAME = re.compile(rf"[A-Za-z0-9._~:@+=-]{{1,{MAX_NAME}}}")
 
 
 class NamespaceError(ZitadelMockError):
     """An ``X-Mock-Namespace`` value that is no valid namespace name."""
+
+
+class NamespacesFull(ZitadelMockError):
+    """A scenario that would take the namespaces together past their bound."""
 
 
 class Namespaces:
@@ -54,6 +67,7 @@ class Namespaces:
         *,
         max_namespaces: int = MAX_NAMESPACES,
         journal_size: int = 10_000,
+        max_users: int = MAX_USERS,
     ) -> None:
         if max_namespaces < 1:
             raise ValueError("max_namespaces must be at least 1")
@@ -61,9 +75,11 @@ class Namespaces:
             scenario if isinstance(scenario, State) else State(scenario, journal_size=journal_size)
         )
         self.max_namespaces = max_namespaces
+        self.max_users = max_users
         self.evicted = 0
         self.reload_error: str | None = None  # the last rejected edit of the scenario file
         self._scenario = self.default.scenario
+        self._base = self.default._base  # the loaded scenario's indexes, shared
         self._spaces: OrderedDict[str, State] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
@@ -102,6 +118,7 @@ class Namespaces:
                 self._scenario,
                 journal_size=self.default.journal.maxlen,
                 serving=self.default.serving,  # what the server can do, what states ask of it
+                base=self._base,
             )
             # One list shared by every namespace, so that an access log sees all requests.
             state.observers = self.default.observers
@@ -137,19 +154,52 @@ class Namespaces:
         scenario. Returns False if there is no such namespace.
         """
         if name == DEFAULT_NAMESPACE:
-            self.default.load(self._scenario)
+            self.default.load(self._scenario, self._base)
             return True
         with self._lock:
             return self._spaces.pop(name, None) is not None
 
     def load(self, scenario: Scenario) -> None:
         """Serve another scenario in every namespace, each from a clean state (a reload)."""
+        base = base_view(scenario)  # once, for every namespace
         with self._lock:
             self._scenario = scenario
+            self._base = base
             states = [self.default, *self._spaces.values()]
             # Under the lock, so that no namespace created meanwhile starts from the old one.
             for state in states:
-                state.load(scenario)
+                state.load(scenario, base)
+
+    def replace(self, name: str, scenario: Scenario) -> None:
+        """Serve ``scenario`` in one namespace (PUT /_mock/scenario), within ``max_users``.
+
+        Raises NamespacesFull, changing nothing, if the users of every distinct scenario the
+        namespaces would then serve add up to more than ``max_users``.
+        """
+        state = self.get(name)
+        base = base_view(scenario)  # the long part, outside the lock
+        with self._lock:
+            held = {id(self._scenario): self._scenario}
+            for other, each in [(DEFAULT_NAMESPACE, self.default), *self._spaces.items()]:
+                if other != name:
+                    held[id(each.scenario)] = each.scenario
+            held[id(scenario)] = scenario
+            total = sum(len(s.users) for s in held.values())
+            if total > self.max_users:
+                raise NamespacesFull(
+                    f"the namespaces would serve {total:,} users together; at most "
+                    f"{self.max_users:,} (forget a namespace with DELETE /_mock/namespaces/NAME, "
+                    "or serve a smaller scenario)"
+                )
+            state.load(scenario, base)
+
+    def users_served(self) -> int:
+        """The users of every distinct scenario the namespaces serve, together."""
+        with self._lock:
+            held = {id(self._scenario): self._scenario}
+            for each in [self.default, *self._spaces.values()]:
+                held[id(each.scenario)] = each.scenario
+            return sum(len(s.users) for s in held.values())
 
     def reset_default(self, scenario: Scenario) -> bool:
         """Reset the default namespace if it alone serves ``scenario``, as loaded; True if so.

@@ -16,7 +16,10 @@ _ERRORS = {
     "400": "the request cannot be read (JSON, query parameter, namespace name)",
     "401": "a token is required and was not sent",
     "404": "no such user, org or namespace",
+    "409": "the namespaces together would serve more users than their bound; nothing changed",
     "422": "the body is well-formed but invalid; nothing changed",
+    "429": "another PUT /_mock/scenario is being carried out; send it again once that is done",
+    "503": "the server stopped while the scenario was being read; nothing changed",
 }
 
 
@@ -85,7 +88,11 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         "/scenario": {
             "get": _op("Describe the scenario the namespace serves", "Scenario"),
             "put": {
-                **_op("Serve another scenario (YAML or JSON body)", "Scenario", errors="401 422"),
+                **_op(
+                    "Serve another scenario (YAML or JSON body); answers what it holds",
+                    "ScenarioSummary",
+                    errors="401 409 422 429 503",
+                ),
                 "requestBody": {
                     "required": True,
                     "content": {

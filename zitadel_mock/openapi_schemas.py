@@ -124,6 +124,16 @@ SCHEMAS: dict[str, Any] = {
             "users": {"type": "array", "items": ref("User")},
         }
     ),
+    "ScenarioSummary": _object(
+        {
+            "namespace": STRING,
+            "source": _nullable("string"),
+            "orgs": _INTEGER,
+            "users": _INTEGER,
+            "tokens": {**_nullable("integer"), "description": "null: any token is accepted"},
+            "errors": _INTEGER,
+        }
+    ),
     "Call": _object(
         {
             "rpc": {"enum": [*RPCS, None]},

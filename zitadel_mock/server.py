@@ -38,6 +38,8 @@ class InlineDispatcher:
 
     While some answer may wait (``serving.slow``: a delay, a timeout fault, a latency), each
     request is handed to a worker thread instead, so that a waiting answer holds up no other.
+    So is every control request (``/_mock/``): one may take seconds (a scenario replaced),
+    during which the routes go on answering.
     """
 
     def __init__(self, serving: Serving | None = None) -> None:
@@ -55,7 +57,9 @@ class InlineDispatcher:
     def run_pending(self) -> None:
         while self.pending:
             task = self.pending.popleft()
-            if self.handoff is not None and self.serving is not None and self.serving.slow:
+            if self.handoff is not None and (
+                (self.serving is not None and self.serving.slow) or _is_control(task)
+            ):
                 self.handoff.submit(task)
                 continue
             try:
@@ -70,6 +74,12 @@ class InlineDispatcher:
         while self.pending:
             self.pending.popleft().cancel()
         return True
+
+
+def _is_control(task: Any) -> bool:
+    """Whether a channel's next request is a control request (``/_mock/...``)."""
+    requests: Any = getattr(task, "requests", None)
+    return bool(requests) and str(getattr(requests[0], "path", "")).startswith("/_mock")
 
 
 def _joining_dispatcher() -> Any:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import gc
 import json
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import yaml
 
+from .bigints import MAX_DIGITS, locate_json, too_long_message
 from .errors import ScenarioError
 from .paths import Path, find_cycle, find_duplicate, format_path, line_of, locate
 from .yaml_reader import MAX_DEPTH, DuplicateKey, YamlProblem, read_yaml
@@ -38,14 +38,8 @@ class _DuplicateKey(Exception):
         self.key, self.line = key, line
 
 
-# Python reads at most this many digits into an int (CVE-2020-10735); a longer number is an
-# error rather than a ValueError from deep inside the parser.
-_MAX_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 4300
-
-
 class _TooLong(Exception):
-    def __init__(self, digits: str) -> None:
-        self.digits = digits
+    """A number of more digits than Python reads, met while parsing JSON."""
 
 
 @contextmanager
@@ -78,18 +72,16 @@ def _parse_json(text: str, source: str | None) -> Any:
         return out
 
     def integer(digits: str) -> int:
-        if len(digits) > _MAX_DIGITS:
-            raise _TooLong(digits)
+        if len(digits) > MAX_DIGITS:
+            raise _TooLong
         return int(digits)
 
     try:
         return json.loads(text.removeprefix("\ufeff"), object_pairs_hook=pairs, parse_int=integer)
-    except _TooLong as long:
+    except _TooLong:
+        line, path, digits = locate_json(text.removeprefix("\ufeff")) or (None, [], 0)
         raise ScenarioError(
-            f"invalid JSON: a number of {len(long.digits.lstrip('-'))} digits;"
-            f" at most {_MAX_DIGITS} are read",
-            source=source,
-            line=_line_at(text, text.find(long.digits)),
+            too_long_message(digits), source=source, line=line, path=format_path(path)
         ) from None
     except json.JSONDecodeError as exc:
         line = _existing_line(text, exc.lineno)

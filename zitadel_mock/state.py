@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
 from .errors import ScenarioError
 from .faults import Injection, Injector
@@ -23,7 +24,7 @@ from .netfaults import Serving
 from .scenario import parse_auth_factor, parse_error_rule, parse_factors
 from .source import Path, format_path
 
-__all__ = ["PolicyView", "State", "View"]
+__all__ = ["PolicyView", "State", "View", "base_view"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -78,7 +79,8 @@ class View:
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
-def _base_view(scenario: Scenario) -> View:
+def base_view(scenario: Scenario) -> View:
+    """The indexes of a scenario as loaded: built once, shared by every state serving it."""
     orgs: dict[str, Org] = {}
     for org in scenario.orgs:
         orgs[org.id] = orgs[org.name] = org
@@ -103,6 +105,13 @@ def _base_view(scenario: Scenario) -> View:
     )
 
 
+def _text(value: object, path: Path) -> str:
+    """A name or id given from Python as text; an int too long to print is refused first."""
+    if isinstance(value, int) and value.bit_length() > 3 * MAX_DIGITS:
+        raise Invalid(path, f"expected a name or an id, got {describe(value)}")
+    return str(value)
+
+
 def _invalid(exc: Invalid) -> ScenarioError:
     return ScenarioError(exc.message, path=format_path(exc.path))
 
@@ -111,7 +120,12 @@ class State:
     """What the mock serves right now: a scenario, this run's changes, forced errors, a journal."""
 
     def __init__(
-        self, scenario: Scenario, *, journal_size: int = 10_000, serving: Serving | None = None
+        self,
+        scenario: Scenario,
+        *,
+        journal_size: int = 10_000,
+        serving: Serving | None = None,
+        base: View | None = None,
     ) -> None:
         self._lock = threading.RLock()  # load resets under the lock it holds
         # Shared by every namespace of a server: whether answers may wait, what the app can do.
@@ -121,17 +135,22 @@ class State:
         self._slow = False  # what this state last told ``serving``
         self.observers: list[Callable[[Call], None]] = []  # called with every recorded call
         self.scenario: Scenario  # the scenario served, as loaded; read-only: change it by load
-        self.load(scenario)
+        self.load(scenario, base)
 
     # -- whole-state operations --------------------------------------------------------------
 
-    def load(self, scenario: Scenario) -> None:
-        """Serve another scenario, from a clean state."""
+    def load(self, scenario: Scenario, base: View | None = None) -> None:
+        """Serve another scenario, from a clean state.
+
+        ``base`` is ``base_view(scenario)`` if the caller has it already: namespaces serving one
+        scenario share its indexes instead of each building a copy.
+        """
         problem = self.serving.problem(scenario.errors)
         if problem is not None:
             index, key, reason = problem
             raise ScenarioError(reason, source=scenario.source, path=f"errors[{index}].{key}")
-        base = _base_view(scenario)
+        if base is None:
+            base = base_view(scenario)
         faults = Injector(scenario)
         slow = faults.slow
         with self._lock:
@@ -171,13 +190,13 @@ class State:
     # -- references --------------------------------------------------------------------------
 
     def _user(self, ref: str, path: Path = ("user",)) -> User:
-        user = self.view.users.get(str(ref))
+        user = self.view.users.get(_text(ref, path))
         if user is None:
             raise Invalid(path, f"no user {ref!r}")
         return user  # type: ignore[no-any-return]
 
     def _org(self, ref: str, path: Path = ("org",)) -> Org:
-        org = self.view.orgs.get(str(ref))
+        org = self.view.orgs.get(_text(ref, path))
         if org is None:
             raise Invalid(path, f"no org {ref!r}")
         return org  # type: ignore[no-any-return]
@@ -257,7 +276,11 @@ class State:
                 if type not in ("human", "machine"):
                     raise Invalid(("type",), f"{type!r} is not one of human, machine")
                 target = self._org(org) if org is not None else view.orgs.get(view.first_org_id)
-                user_id = str(id) if id is not None else self._ids.make(f"user:added:{username}")
+                user_id = (
+                    _text(id, ("id",))
+                    if id is not None
+                    else self._ids.make(f"user:added:{username}")
+                )
                 if user_id in view.users:
                     raise Invalid(("id",), f"id {user_id!r} is already used")
                 factors = tuple(

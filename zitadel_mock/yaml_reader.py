@@ -24,10 +24,11 @@ key path; syntax errors are PyYAML's own ``YAMLError``, which the caller words.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import yaml
+
+from .bigints import is_digit_limit, too_long_message
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "DuplicateKey", "YamlProblem", "read_yaml"]
 
@@ -97,12 +98,8 @@ class _Scalars:
         except yaml.YAMLError as exc:
             raise YamlProblem(f"invalid YAML: {_one_line(str(exc))}", line) from None
         except Exception as exc:  # each constructor fails its own way: ValueError, KeyError...
-            digits = sum(c.isdigit() for c in value)
-            limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
-            if tag.endswith(":int") and limit and digits > limit:
-                raise YamlProblem(
-                    f"invalid YAML: a number of {digits} digits; at most {limit} are read", line
-                ) from None
+            if is_digit_limit(exc):
+                raise TooLong(sum(c.isdigit() for c in value), line) from None
             raise YamlProblem(
                 f"invalid YAML: {value!r} is not a valid {_short(tag)} ({exc})", line
             ) from None
@@ -176,10 +173,14 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
             count += 1
             value = event.value
             tag = event.tag
-            if tag is not None and tag != "!":  # "!": the non-specific tag, resolved as none
-                value = scalars.tagged(tag, value, _line(event))
-            elif event.implicit[0] and value not in text_scalars:  # plain, not known as text
-                value = plain(value, _line(event))
+            try:
+                if tag is not None and tag != "!":  # "!": the non-specific tag, resolved as none
+                    value = scalars.tagged(tag, value, _line(event))
+                elif event.implicit[0] and value not in text_scalars:  # plain, not known as text
+                    value = plain(value, _line(event))
+            except TooLong as long:
+                long.path = _path(outer, top, in_mapping, key)
+                raise
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1, 0)
         elif kind is alias_event:
@@ -292,6 +293,13 @@ def _build(get: Any, scalars: _Scalars, max_depth: int, max_alias_values: int) -
         else:
             _end(get)
             return value
+
+
+class TooLong(YamlProblem):
+    """An integer of more digits than Python reads; the reader adds where it was."""
+
+    def __init__(self, digits: int, line: int) -> None:
+        super().__init__(too_long_message(digits), line)
 
 
 class DuplicateKey(YamlProblem):

@@ -64,7 +64,8 @@ ATTACKS = {
     "an integer of 5,000 digits": (
         huge_number(5000),
         2,
-        "invalid YAML: a number of 5000 digits; at most 4300 are read",
+        "seed: an integer of 5,000 digits; at most 4,300 can be read"
+        " (write it as a string if it is an id)",
     ),
 }
 
@@ -73,7 +74,8 @@ ATTACKS = {
 def test_the_loader_refuses_with_the_line(text: str, line: int, message: str) -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(text, source="attack.yaml")
-    assert (caught.value.line, caught.value.message) == (line, message)
+    error = caught.value
+    assert (error.line, f"{error.path}: {error.message}".lstrip(": ")) == (line, message)
 
 
 def test_validate_and_serve_give_one_line(
@@ -108,7 +110,11 @@ def test_the_control_api_answers_422() -> None:
                 timeout=30,
             )
             assert answer.status_code == 422, answer.text
-            assert answer.json()["errors"] == [{"line": line, "path": "", "message": message}]
+            (error,) = answer.json()["errors"]
+            assert (error["line"], f"{error['path']}: {error['message']}".lstrip(": ")) == (
+                line,
+                message,
+            )
         # A JSON body with a number too long to read: the same, in JSON's words.
         body = '{"version": 1, "seed": ' + "7" * 5000 + ', "orgs": [{"name": "ACME"}]}'
         answer = requests.put(
@@ -118,6 +124,11 @@ def test_the_control_api_answers_422() -> None:
             timeout=30,
         )
         assert answer.status_code == 422, answer.text
-        assert json.loads(answer.text)["errors"][0]["message"] == (
-            "invalid JSON: a number of 5000 digits; at most 4300 are read"
-        )
+        assert json.loads(answer.text)["errors"] == [
+            {
+                "line": 1,
+                "path": "seed",
+                "message": "an integer of 5,000 digits; at most 4,300 can be read"
+                " (write it as a string if it is an id)",
+            }
+        ]
