@@ -487,7 +487,7 @@ def test_a_run_without_the_flag_imports_nothing_heavy(pytester: pytest.Pytester)
         def test_nothing_heavy():
             heavy = {"falcon", "waitress", "yaml", "faker", "zitadel_mock"}
             assert heavy.isdisjoint(sys.modules)
-            assert "pytest_plugin.plugin" in sys.modules
+            assert "zitadel_mock_pytest.plugin" in sys.modules
         """
     )
     pytester.runpytest_subprocess(*QUIET).assert_outcomes(passed=1)
