@@ -8,7 +8,7 @@ of the scenario's indexes, so a reset is O(1) whatever the scenario's size.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -51,6 +51,12 @@ class Overlay(Generic[K, V]):
 
     def with_change(self, key: K, value: V) -> Overlay[K, V]:
         return Overlay(self._base, {**self._changes, key: value})
+
+    def values(self) -> Iterator[V]:
+        """Every value, changes included (one kept under two keys comes twice); O(size)."""
+        changes = self._changes
+        yield from (v for k, v in self._base.items() if k not in changes)
+        yield from (v for v in changes.values() if v is not DELETED)
 
 
 @dataclass(frozen=True)
