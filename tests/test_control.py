@@ -451,6 +451,47 @@ def test_journal_filters_know_the_users_added_to_the_namespace(api: Api) -> None
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "error"),
+    [
+        (
+            "POST",
+            "/users/alcie/factors",
+            "otp",
+            404,
+            "no user 'alcie' in this namespace; did you mean 'alice'?",
+        ),
+        (
+            "PUT",
+            "/orgs/Globx/second_factors",
+            {"second_factors": []},
+            404,
+            "no org 'Globx' in this namespace; did you mean 'Globex'?",
+        ),
+        (
+            "POST",
+            "/errors",
+            {"code": 14, "user": "carl"},
+            422,
+            "user: no user 'carl'; did you mean 'carol'?",
+        ),
+        (
+            "POST",
+            "/tokens",
+            {"token": "t", "user": "bobb"},
+            422,
+            "user: no user 'bobb'; did you mean 'bob'?",
+        ),
+    ],
+)
+def test_an_unknown_name_in_a_change_names_the_nearest(
+    api: Api, mock: MockServer, method: str, path: str, body: Any, status: int, error: str
+) -> None:
+    with unchanged(mock.state):
+        answer = api(method, path, json=body)
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
+
+
 def test_clear_journal_takes_no_query(api: Api, mock: MockServer) -> None:
     api.call(SECOND_FACTORS)
     with unchanged(mock.state):

@@ -199,6 +199,32 @@ def test_filters_name_the_nearest_names_of_this_tests_scenario(mock: ZitadelMock
         mock.calls(user="zelda")
 
 
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda m: m.fail(user="alcie", code=14), "user: no user 'alcie'; did you mean 'alice'?"),
+        (lambda m: m.fail(org="Shopp", code=14), "org: no org 'Shopp'; did you mean 'Shop'?"),
+        (lambda m: m.add_factor("alcie", "otp"), "user: no user 'alcie'; did you mean 'alice'?"),
+        (lambda m: m.remove_factor("Alice", "otp"), "user: no user 'Alice'; did you mean 'alice'?"),
+        (
+            lambda m: m.add_token("t", "shop-bott"),
+            "user: no user 'shop-bott'; did you mean 'shop-bot'?",
+        ),
+        (lambda m: m.add_user("bob", org="Shopp"), "org: no org 'Shopp'; did you mean 'Shop'?"),
+        (
+            lambda m: m.set_second_factors("shop", ["otp"]),
+            "org: no org 'shop'; did you mean 'Shop'?",
+        ),
+        (lambda m: m.fail(user="nobody", code=14), "user: no user 'nobody'"),  # none near
+    ],
+)
+def test_changes_naming_an_unknown_user_or_org_name_the_nearest(
+    mock: ZitadelMock, change: Callable[[ZitadelMock], object], error: str
+) -> None:
+    with pytest.raises(ScenarioError, match=f": {re.escape(error)}$"):
+        change(mock)
+
+
 def test_an_unknown_id_a_request_carried_selects_its_calls(mock: ZitadelMock) -> None:
     # The journal records the id in the path and the org header as sent, known or not.
     assert post(mock, auth("12345")) == 200

@@ -24,7 +24,7 @@ from .control_wire import (
 from .errors import ScenarioError
 from .faults import total_times
 from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
-from .journal import Call, parse_status, resolve, select, shown
+from .journal import Call, did_you_mean, known_names, parse_status, resolve, select, shown
 from .model import RPCS, Factor
 from .scenario import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
 from .source import format_path
@@ -167,14 +167,16 @@ def clear_errors(request: ControlRequest) -> Reply:
 def _org_id(state: State, ref: str) -> str:
     org = state.view.orgs.get(ref)
     if org is None:
-        raise ControlError(404, f"no org {ref!r} in this namespace")
+        near = did_you_mean(ref, known_names("org", state.view.orgs))
+        raise ControlError(404, f"no org {shown(ref)} in this namespace{near}")
     return str(org.id)
 
 
 def _user_id(state: State, ref: str) -> str:
     user = state.view.users.get(ref)
     if user is None:
-        raise ControlError(404, f"no user {ref!r} in this namespace")
+        near = did_you_mean(ref, known_names("user", state.view.users))
+        raise ControlError(404, f"no user {shown(ref)} in this namespace{near}")
     return str(user.id)
 
 

@@ -11,7 +11,20 @@ from typing import Any, NamedTuple, Protocol
 
 from .faults import Injection
 
-__all__ = ["Call", "Journal", "check_status", "parse_status", "resolve", "select", "shown"]
+__all__ = [
+    "Call",
+    "Journal",
+    "check_status",
+    "did_you_mean",
+    "is_id",
+    "known_names",
+    "nearest",
+    "parse_status",
+    "resolve",
+    "select",
+    "shown",
+    "unknown_message",
+]
 
 MAX_ID = 200  # ZITADEL's limit on a user id; no id the mock journals as known is longer
 MAX_SHOWN = 60  # characters of a refused value quoted in an error message
@@ -138,15 +151,25 @@ def nearest(value: str, names: Iterable[str]) -> list[str]:
     return [by_folded[c] for c in close]
 
 
+def did_you_mean(value: str, names: Iterable[str]) -> str:
+    """``; did you mean 'alice'?`` with the nearest names, or an empty string if none is near."""
+    quoted = [repr(c) for c in nearest(value, names)]
+    if not quoted:
+        return ""
+    choice = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"; did you mean {choice}?"
+
+
 def unknown_message(kind: str, value: str, names: Iterable[str]) -> str:
     """``unknown user 'alcie': the scenario has no such user; did you mean 'alice'?``."""
-    close = nearest(value, names)
     text = f"unknown {kind} {shown(value)}: the scenario has no such {kind}"
-    if not close:
-        return f"{text}, nor one with a similar name"
-    quoted = [repr(c) for c in close]
-    choice = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-    return f"{text}; did you mean {choice}?"
+    return text + (did_you_mean(value, names) or ", nor one with a similar name")
+
+
+def known_names(kind: str, index: Index) -> set[str]:
+    """The usernames (``kind`` "user") or org names of the view: for an error path only."""
+    attribute = "username" if kind == "user" else "name"
+    return {getattr(item, attribute) for item in index.values()}
 
 
 def resolve(kind: str, ref: object, index: Index) -> str:
@@ -163,9 +186,7 @@ def resolve(kind: str, ref: object, index: Index) -> str:
         return str(found.id)
     if is_id(text):
         return text
-    attribute = "username" if kind == "user" else "name"
-    names = {getattr(item, attribute) for item in index.values()}
-    raise ValueError(unknown_message(kind, text, names))
+    raise ValueError(unknown_message(kind, text, known_names(kind, index)))
 
 
 def check_status(status: object) -> int:

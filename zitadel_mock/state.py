@@ -17,7 +17,7 @@ from .errors import ScenarioError
 from .faults import Injection, Injector
 from .fields import Invalid
 from .ids import IdGenerator
-from .journal import Call, Journal
+from .journal import Call, Journal, did_you_mean, known_names, shown
 from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
 from .netfaults import Serving
 from .scenario import parse_auth_factor, parse_error_rule, parse_factors
@@ -179,13 +179,15 @@ class State:
     def _user(self, ref: str, path: Path = ("user",)) -> User:
         user = self.view.users.get(str(ref))
         if user is None:
-            raise Invalid(path, f"no user {ref!r}")
+            near = did_you_mean(str(ref), known_names("user", self.view.users))
+            raise Invalid(path, f"no user {shown(str(ref))}{near}")
         return user  # type: ignore[no-any-return]
 
     def _org(self, ref: str, path: Path = ("org",)) -> Org:
         org = self.view.orgs.get(str(ref))
         if org is None:
-            raise Invalid(path, f"no org {ref!r}")
+            near = did_you_mean(str(ref), known_names("org", self.view.orgs))
+            raise Invalid(path, f"no org {shown(str(ref))}{near}")
         return org  # type: ignore[no-any-return]
 
     # -- changes -----------------------------------------------------------------------------
