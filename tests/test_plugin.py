@@ -223,6 +223,32 @@ def test_a_bad_marker_scenario_fails_only_its_tests(project: pytest.Pytester) ->
     ]
 
 
+def test_a_typo_in_an_assertion_fails_the_test(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_a="""
+        def test_user_typo(zitadel_mock):
+            zitadel_mock.assert_not_called(user="alcie")
+
+        def test_org_typo(zitadel_mock):
+            zitadel_mock.assert_called(times=0, org="Shopp")
+
+        def test_added_user(zitadel_mock):
+            zitadel_mock.add_user("carol")
+            zitadel_mock.assert_not_called(user="carol")
+        """
+    )
+    result = run(project, "--zitadel-mock", "-p", "no:randomly")
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E * ValueError: unknown user 'alcie': "
+            "the scenario has no such user; did you mean 'alice'?",
+            "E * ValueError: unknown org 'Shopp': "
+            "the scenario has no such org; did you mean 'Shop'?",
+        ]
+    )
+
+
 # -- the marker ----------------------------------------------------------------------------------
 
 
