@@ -274,7 +274,7 @@ def plugin(runs: int) -> tuple[list[Row], list[str]]:
         idle = statistics.median(differences)
         spread = statistics.quantiles(differences, n=4)
         importtime = subprocess.run(
-            [PY, "-X", "importtime", "-c", "import pytest, pytest_plugin.plugin"],
+            [PY, "-X", "importtime", "-c", "import pytest, zitadel_mock_pytest.plugin"],
             capture_output=True,
             text=True,
             check=True,
@@ -282,7 +282,7 @@ def plugin(runs: int) -> tuple[list[Row], list[str]]:
         own = sum(
             int(line.split("|")[0].split(":")[1])
             for line in importtime.splitlines()
-            if "pytest_plugin" in line
+            if "zitadel_mock_pytest" in line
         )
         cost = fixture_overhead(folder, max(runs, 1))
     finally:

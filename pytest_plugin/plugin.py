@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
@@ -96,7 +96,10 @@ def zitadel_mock_server() -> ZitadelMock:
     It serves the default scenario; ``zitadel_mock`` resets it to each test's scenario before
     the test (the same server): use that for a fresh state in every test.
     """
-    return _run().server()
+    run = _run()
+    mock = run.server()
+    run.use(mock, run.default)
+    return mock
 
 
 @pytest.fixture
@@ -158,10 +161,17 @@ class _Run:
         # following tests use it too; restored before a test that does not, and at the end.
         self.url_set = False
         self.previous_url: str | None = None
+        # Scenarios that could not be loaded, with the test that reported why: reported in
+        # full once, the other tests that need one only point there.
+        self.broken: dict[Path | None, str] = {}
         config.add_cleanup(self.restore_url)
 
     def server(self) -> ZitadelMock:
-        """The process's one mock server: started on first use, stopped when the run ends."""
+        """The process's one mock server: started on first use, stopped when the run ends.
+
+        It starts on the built-in scenario, which always loads: each test then loads its own,
+        so a broken default scenario fails only the tests that use it.
+        """
         if self.mock is not None:
             return self.mock
         from zitadel_mock import MockServer, ZitadelMockError
@@ -169,14 +179,44 @@ class _Run:
         from zitadel_mock.mock import ZitadelMock
 
         mock = ZitadelMock(MockServer(builtin_scenario()))
-        try:
-            mock.use(self.default)
-        except ZitadelMockError as exc:
-            pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
         mock.server.start()
         self.mock, self.url, self.mistake = mock, mock.url, ZitadelMockError
         self.config.add_cleanup(mock.server.stop)
         return mock
+
+    def use(self, mock: ZitadelMock, path: Path | None) -> None:
+        """Serve ``path`` (None: built-in); fail the test if it cannot be loaded (see ``begin``)."""
+        if self.broken and path in self.broken:
+            self.fail_broken(path)
+        try:
+            mock.use(path)
+        except self.mistake as exc:
+            raise self.unloadable(path, exc) from None  # no chained exception in the report
+
+    def unloadable(self, path: Path | None, exc: Exception) -> BaseException:
+        """The failure of the first test that needs a scenario that cannot be loaded.
+
+        It gives the scenario's one-line error; the other tests that need it fail with a
+        short line naming this test (``fail_broken``), rather than all repeating it.
+        """
+        self.broken[path] = self.item.nodeid if self.item is not None else "the first test"
+        return pytest.fail.Exception(f"zitadel-mock: {exc}", pytrace=False)
+
+    def fail_broken(self, path: Path | None) -> NoReturn:
+        pytest.fail(
+            f"zitadel-mock: the scenario {self.shown(path)} cannot be loaded; "
+            f"its error is reported at {self.broken[path]}",
+            pytrace=False,
+        )
+
+    def shown(self, path: Path | None) -> str:
+        """A scenario's path as the report shows it: relative to the root folder if inside."""
+        if path is None:
+            return "built-in"
+        try:
+            return str(path.relative_to(self.config.rootpath))
+        except ValueError:
+            return str(path)
 
     def begin(self) -> ZitadelMock:
         """Set up ``zitadel_mock`` for the test being set up; undone by ``end``."""
@@ -189,10 +229,14 @@ class _Run:
             path = _scenario_of(item)
         if isinstance(path, _BadMarker):
             pytest.fail(str(path), pytrace=False)
+        scenario = path if path is not None else self.default
+        # As ``use``, inline: this runs before every test.
+        if self.broken and scenario in self.broken:
+            self.fail_broken(scenario)
         try:
-            mock.use(path if path is not None else self.default)
+            mock.use(scenario)
         except self.mistake as exc:
-            pytest.fail(f"zitadel-mock: {exc}", pytrace=False)
+            raise self.unloadable(scenario, exc) from None
         if not self.url_set:
             self.previous_url, self.url_set = os.environ.get(ENV_URL), True
         if os.environ.get(ENV_URL) != self.url:  # also if a test changed it and left it so
@@ -222,13 +266,7 @@ class _Run:
     @pytest.hookimpl
     def pytest_report_header(self) -> str:
         """Say that the mock is on, and which scenario it serves by default."""
-        if self.default is None:
-            return "zitadel-mock: on, scenario: built-in"
-        try:
-            shown = str(self.default.relative_to(self.config.rootpath))
-        except ValueError:
-            shown = str(self.default)
-        return f"zitadel-mock: on, scenario: {shown}"
+        return f"zitadel-mock: on, scenario: {self.shown(self.default)}"
 
     @pytest.hookimpl
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:

@@ -376,7 +376,7 @@ def test_journal_list_filter_count_clear(api: Api) -> None:
     assert count("org=Globex") == count(f"org={GLOBEX}") == 1
     assert count("status=404") == 1
     assert count("rpc=ListHumanAuthFactors&status=200&org=ACME&user=alice") == 1
-    assert count("user=nobody") == 0
+    assert count("user=259242039378444399") == 0  # an id the scenario has not: no call yet
 
     assert api("DELETE", "/journal").json() == {"cleared": 4}
     assert count("") == 0
@@ -391,6 +391,32 @@ def test_journal_list_filter_count_clear(api: Api) -> None:
         ),
         ("status=abc", "status: 'abc' is not an HTTP status (100 to 599)"),
         ("status=42", "status: '42' is not an HTTP status (100 to 599)"),
+        ("status=600", "status: '600' is not an HTTP status (100 to 599)"),
+        ("status=0200", "status: '0200' is not an HTTP status (100 to 599)"),
+        ("status=", "status: '' is not an HTTP status (100 to 599)"),
+        # A digit to str.isdigit that int() refuses; other scripts' digits, which it takes.
+        ("status=%C2%B2", "status: '\u00b2' is not an HTTP status (100 to 599)"),
+        (
+            "status=%D9%A2%D9%A0%D9%A0",
+            "status: '\u0662\u0660\u0660' is not an HTTP status (100 to 599)",
+        ),
+        (
+            "status=" + "2" * 5000,
+            f"status: {'2' * 60!r}... (5000 characters) is not an HTTP status (100 to 599)",
+        ),
+        (
+            "user=alcie",
+            "unknown user 'alcie': the scenario has no such user; did you mean 'alice'?",
+        ),
+        (
+            "org=Globx",
+            "unknown org 'Globx': the scenario has no such org; did you mean 'Globex'?",
+        ),
+        ("org=zz", "unknown org 'zz': the scenario has no such org, nor one with a similar name"),
+        (
+            "user=%C2%B2",
+            "unknown user '\u00b2': the scenario has no such user, nor one with a similar name",
+        ),
         ("users=alice", "unknown query parameter 'users'; expected: rpc, user, org, status"),
         ("user=a&user=b", "query parameter 'user' is given 2 times"),
     ],
@@ -403,6 +429,69 @@ def test_journal_rejects_bad_filters(
     with unchanged(mock.state):
         answer = api("GET", f"{route}?{query}")
     assert (answer.status_code, answer.json()) == (400, {"error": error})
+
+
+def test_journal_filters_by_an_unknown_id_a_request_carried(api: Api) -> None:
+    # The journal records the path's user id and the org header as sent, known or not.
+    unknown_user, unknown_org = "259242039378444399", "259242039378444398"
+    api.call(auth_factors(unknown_user))
+    api.call(SECOND_FACTORS, **{"x-zitadel-orgid": unknown_org})
+    count = api("GET", f"/journal/count?user={unknown_user}").json()["count"]
+    assert (count, api("GET", f"/journal/count?org={unknown_org}").json()["count"]) == (1, 1)
+
+
+def test_journal_filters_know_the_users_added_to_the_namespace(api: Api) -> None:
+    api("POST", "/users", json={"username": "dora"}, namespace="job-1")
+    assert api("GET", "/journal/count?user=dora", namespace="job-1").json() == {"count": 0}
+    typo = api("GET", "/journal/count?user=dorra", namespace="job-1").json()["error"]
+    assert typo == "unknown user 'dorra': the scenario has no such user; did you mean 'dora'?"
+    # Another namespace serves the scenario without her.
+    answer = api("GET", "/journal/count?user=dora")
+    assert (answer.status_code, answer.json()["error"]) == (
+        400,
+        "unknown user 'dora': the scenario has no such user, nor one with a similar name",
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "error"),
+    [
+        (
+            "POST",
+            "/users/alcie/factors",
+            "otp",
+            404,
+            "no user 'alcie' in this namespace; did you mean 'alice'?",
+        ),
+        (
+            "PUT",
+            "/orgs/Globx/second_factors",
+            {"second_factors": []},
+            404,
+            "no org 'Globx' in this namespace; did you mean 'Globex'?",
+        ),
+        (
+            "POST",
+            "/errors",
+            {"code": 14, "user": "carl"},
+            422,
+            "user: no user 'carl'; did you mean 'carol'?",
+        ),
+        (
+            "POST",
+            "/tokens",
+            {"token": "t", "user": "bobb"},
+            422,
+            "user: no user 'bobb'; did you mean 'bob'?",
+        ),
+    ],
+)
+def test_an_unknown_name_in_a_change_names_the_nearest(
+    api: Api, mock: MockServer, method: str, path: str, body: Any, status: int, error: str
+) -> None:
+    with unchanged(mock.state):
+        answer = api(method, path, json=body)
+    assert (answer.status_code, answer.json()["error"]) == (status, error)
 
 
 def test_clear_journal_takes_no_query(api: Api, mock: MockServer) -> None:

@@ -150,17 +150,103 @@ def test_help_and_markers(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["@pytest.mark.zitadel_scenario(path): serve this scenario file*"])
 
 
-def test_bad_scenario_is_one_clear_failure(project: pytest.Pytester) -> None:
-    project.makefile(
-        ".yaml", broken="version: 1\norgs: [{name: A, users: [{username: u, type: x}]}]\n"
+BROKEN = "version: 1\norgs: [{name: A, users: [{username: u, type: x}]}]\n"
+BROKEN_ERROR = "broken.yaml:2: orgs[0].users[0].type: 'x' is not one of human, machine"
+USES_THE_DEFAULT = """
+import pytest
+
+def test_a(zitadel_mock): pass
+def test_b(zitadel_mock): pass
+def test_session(zitadel_mock_server): pass
+
+@pytest.mark.zitadel_scenario("strict.yaml")
+def test_valid_marker(zitadel_mock):
+    assert zitadel_mock.scenario.orgs[0].name == "Strict"
+
+def test_plain(): pass
+"""
+
+
+def _errors(result: pytest.RunResult) -> list[str]:
+    """The first line of each error's report, in order."""
+    lines = result.stdout.lines
+    return [lines[i + 1] for i, line in enumerate(lines) if "_ ERROR at setup of " in line]
+
+
+@pytest.mark.parametrize(
+    ("default", "error"),
+    [
+        ("broken.yaml", f"zitadel-mock: {{root}}/{BROKEN_ERROR}"),
+        ("missing.yaml", "zitadel-mock: {root}/missing.yaml: no such file"),
+    ],
+    ids=["broken", "missing"],
+)
+def test_a_bad_default_scenario_is_reported_once(
+    project: pytest.Pytester, default: str, error: str
+) -> None:
+    project.makefile(".yaml", broken=BROKEN)
+    project.makepyfile(test_a=USES_THE_DEFAULT)
+    result = run(project, "--zitadel-mock-scenario", default, "--zitadel-mock", "-p", "no:randomly")
+    # Only the tests that need the default error; one with a valid scenario of its own passes.
+    result.assert_outcomes(errors=3, passed=2)
+    pointer = (
+        f"zitadel-mock: the scenario {default} cannot be loaded; "
+        "its error is reported at test_a.py::test_a"
     )
-    project.makepyfile(test_a="def test_a(zitadel_mock): pass\ndef test_b(zitadel_mock): pass\n")
-    result = run(project, "--zitadel-mock", "--zitadel-mock-scenario", "broken.yaml")
-    result.assert_outcomes(errors=2)
+    assert _errors(result) == [error.format(root=project.path), pointer, pointer]
+    out = result.stdout.str()
+    assert "Traceback" not in out
+    assert "During handling" not in out
+
+
+def test_a_bad_marker_scenario_fails_only_its_tests(project: pytest.Pytester) -> None:
+    project.makefile(".yaml", broken=BROKEN)
+    project.makepyfile(
+        test_a="""
+        import pytest
+
+        @pytest.mark.zitadel_scenario("broken.yaml")
+        class TestBroken:
+            def test_1(self, zitadel_mock): pass
+            def test_2(self, zitadel_mock): pass
+
+        def test_default(zitadel_mock):
+            assert zitadel_mock.scenario.orgs[0].name == "Shop"
+        """
+    )
+    result = run(project, "--zitadel-mock", "-p", "no:randomly")
+    result.assert_outcomes(errors=2, passed=1)
+    assert _errors(result) == [
+        f"zitadel-mock: {project.path}/{BROKEN_ERROR}",
+        "zitadel-mock: the scenario broken.yaml cannot be loaded; "
+        "its error is reported at test_a.py::TestBroken::test_1",
+    ]
+
+
+def test_a_typo_in_an_assertion_fails_the_test(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_a="""
+        def test_user_typo(zitadel_mock):
+            zitadel_mock.assert_not_called(user="alcie")
+
+        def test_org_typo(zitadel_mock):
+            zitadel_mock.assert_called(times=0, org="Shopp")
+
+        def test_added_user(zitadel_mock):
+            zitadel_mock.add_user("carol")
+            zitadel_mock.assert_not_called(user="carol")
+        """
+    )
+    result = run(project, "--zitadel-mock", "-p", "no:randomly")
+    result.assert_outcomes(failed=2, passed=1)
     result.stdout.fnmatch_lines(
-        ["*zitadel-mock: *broken.yaml:2: orgs[[]0[]].users[[]0[]].type: 'x'*"]
+        [
+            "E * ValueError: unknown user 'alcie': "
+            "the scenario has no such user; did you mean 'alice'?",
+            "E * ValueError: unknown org 'Shopp': "
+            "the scenario has no such org; did you mean 'Shop'?",
+        ]
     )
-    assert "Traceback" not in result.stdout.str()
 
 
 # -- the marker ----------------------------------------------------------------------------------
@@ -487,7 +573,7 @@ def test_a_run_without_the_flag_imports_nothing_heavy(pytester: pytest.Pytester)
         def test_nothing_heavy():
             heavy = {"falcon", "waitress", "yaml", "faker", "zitadel_mock"}
             assert heavy.isdisjoint(sys.modules)
-            assert "pytest_plugin.plugin" in sys.modules
+            assert "zitadel_mock_pytest.plugin" in sys.modules
         """
     )
     pytester.runpytest_subprocess(*QUIET).assert_outcomes(passed=1)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -124,13 +125,116 @@ def test_journal_and_filters(mock: ZitadelMock) -> None:
     assert len(mock.calls("ListHumanAuthFactors", user="alice")) == 1  # by name
     assert len(mock.calls("ListHumanAuthFactors", user="1", status=503)) == 1  # by id
     assert len(mock.calls(org="Shop")) == len(mock.calls(org="100")) == 3
-    assert mock.calls(org="elsewhere") == []
+    assert mock.calls(org="999") == []  # an id the scenario has not: no call was made in it
     mock.assert_called("ListHumanAuthFactors", times=2, org="Shop")
     mock.assert_called(status=503)
     mock.assert_not_called("ListHumanAuthFactors", user="shop-bot")
     mock.reset()
     assert mock.requests == []
     mock.assert_not_called()
+
+
+ALCIE = "unknown user 'alcie': the scenario has no such user; did you mean 'alice'?"
+SHOPP = "unknown org 'Shopp': the scenario has no such org; did you mean 'Shop'?"
+
+
+@pytest.mark.parametrize(
+    ("check", "error"),
+    [
+        (lambda m: m.assert_not_called(user="alcie"), ALCIE),
+        (lambda m: m.assert_not_called("ListHumanAuthFactors", user="alcie"), ALCIE),
+        (lambda m: m.assert_called(times=0, org="Shopp"), SHOPP),
+        (lambda m: m.calls(user="alcie"), ALCIE),
+        (lambda m: m.calls(user="ALCIE"), ALCIE.replace("alcie", "ALCIE")),  # case aside
+        (lambda m: m.calls(org="Shopp", user="alice"), SHOPP),
+        (
+            lambda m: m.calls(user="nobody"),
+            "unknown user 'nobody': the scenario has no such user, nor one with a similar name",
+        ),
+        (  # a digit to str.isdigit, but no ZITADEL id
+            lambda m: m.calls(user="\u00b2"),
+            "unknown user '\u00b2': the scenario has no such user, nor one with a similar name",
+        ),
+        (
+            lambda m: m.calls(user="x" * 5000),
+            f"unknown user {'x' * 60!r}... (5000 characters): the scenario has no such user, "
+            "nor one with a similar name",
+        ),
+        (lambda m: m.calls(status=42), "status 42 is not an HTTP status (100 to 599)"),
+        (
+            lambda m: m.assert_not_called(status=600),
+            "status 600 is not an HTTP status (100 to 599)",
+        ),
+    ],
+)
+def test_a_filter_that_names_nothing_is_an_error(
+    mock: ZitadelMock, check: Callable[[ZitadelMock], object], error: str
+) -> None:
+    post(mock, auth("1"))
+    with pytest.raises(ValueError, match=f"^{re.escape(error)}$"):
+        check(mock)
+
+
+@pytest.mark.parametrize("status", ["abc", "200", 200.0, True])
+def test_a_status_filter_is_an_int(mock: ZitadelMock, status: object) -> None:
+    with pytest.raises(TypeError, match=r"^status must be an HTTP status, an int from 100 to 599"):
+        mock.calls(status=status)  # type: ignore[arg-type]
+
+
+def test_filters_name_the_nearest_names_of_this_tests_scenario(mock: ZitadelMock) -> None:
+    with pytest.raises(
+        ValueError, match=r"^unknown user 'zelda': .*, nor one with a similar name$"
+    ):
+        mock.calls(user="zelda")
+    for name in ("zelda", "alicia", "malice"):
+        mock.add_user(name)
+    assert mock.calls(user="zelda") == []  # added by this test: a name it may use
+    nearest = "did you mean 'alice', 'malice' or 'alicia'?"  # the closest first
+    with pytest.raises(ValueError, match=f"^unknown user 'alcie': .*; {re.escape(nearest)}$"):
+        mock.assert_not_called(user="alcie")
+    mock.reset()
+    with pytest.raises(
+        ValueError, match=r"^unknown user 'zelda': .*, nor one with a similar name$"
+    ):
+        mock.calls(user="zelda")
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda m: m.fail(user="alcie", code=14), "user: no user 'alcie'; did you mean 'alice'?"),
+        (lambda m: m.fail(org="Shopp", code=14), "org: no org 'Shopp'; did you mean 'Shop'?"),
+        (lambda m: m.add_factor("alcie", "otp"), "user: no user 'alcie'; did you mean 'alice'?"),
+        (lambda m: m.remove_factor("Alice", "otp"), "user: no user 'Alice'; did you mean 'alice'?"),
+        (
+            lambda m: m.add_token("t", "shop-bott"),
+            "user: no user 'shop-bott'; did you mean 'shop-bot'?",
+        ),
+        (lambda m: m.add_user("bob", org="Shopp"), "org: no org 'Shopp'; did you mean 'Shop'?"),
+        (
+            lambda m: m.set_second_factors("shop", ["otp"]),
+            "org: no org 'shop'; did you mean 'Shop'?",
+        ),
+        (lambda m: m.fail(user="nobody", code=14), "user: no user 'nobody'"),  # none near
+    ],
+)
+def test_changes_naming_an_unknown_user_or_org_name_the_nearest(
+    mock: ZitadelMock, change: Callable[[ZitadelMock], object], error: str
+) -> None:
+    with pytest.raises(ScenarioError, match=f": {re.escape(error)}$"):
+        change(mock)
+
+
+def test_an_unknown_id_a_request_carried_selects_its_calls(mock: ZitadelMock) -> None:
+    # The journal records the id in the path and the org header as sent, known or not.
+    assert post(mock, auth("12345")) == 200
+    assert post(mock, **{"x-zitadel-orgid": "999"}) == 403
+    assert [c.path for c in mock.calls(user="12345")] == [auth("12345")]
+    assert [c.status for c in mock.calls(org="999")] == [403]
+    assert len(mock.calls(user=12345)) == 1  # type: ignore[arg-type]  # an id given as an int
+    mock.assert_not_called(user="54321")
+    with pytest.raises(TypeError, match=r"^user must be a name or an id"):
+        mock.calls(user=["alice"])  # type: ignore[arg-type]
 
 
 def test_assert_called_failure_lists_the_calls(mock: ZitadelMock) -> None:

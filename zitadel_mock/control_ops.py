@@ -25,7 +25,7 @@ from .control_wire import (
 from .errors import ScenarioError
 from .faults import total_times
 from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
-from .journal import Call
+from .journal import Call, did_you_mean, known_names, parse_status, resolve, select, shown
 from .model import RPCS, Factor, Scenario
 from .namespaces import NamespacesFull
 from .scenario import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
@@ -155,27 +155,21 @@ def replace_scenario(request: ControlRequest) -> Reply:
 
 
 def _calls(request: ControlRequest) -> list[Call]:
+    """The namespace's calls selected by the query's filters (journal.py says which are valid)."""
     state = request.state()
     rpc, user, org, status = (_one(request, key) for key in ("rpc", "user", "org", "status"))
     if rpc is not None and rpc not in RPCS:
-        raise ControlError(400, f"rpc: {rpc!r} is not one of {', '.join(RPCS)}")
-    wanted_status = None
-    if status is not None:
-        if not (status.isdigit() and 100 <= int(status) <= 599):
-            raise ControlError(400, f"status: {status!r} is not an HTTP status (100 to 599)")
-        wanted_status = int(status)
+        raise ControlError(400, f"rpc: {shown(rpc)} is not one of {', '.join(RPCS)}")
     view = state.view
-    # Names are resolved to ids; anything else is taken as an id, as a path can hold any id.
-    user_id = getattr(view.users.get(user), "id", user) if user is not None else None
-    org_id = getattr(view.orgs.get(org), "id", org) if org is not None else None
-    return [
-        call
-        for call in state.journal.calls()
-        if (rpc is None or call.rpc == rpc)
-        and (user_id is None or call.user_id == user_id)
-        and (org_id is None or call.org_id == org_id)
-        and (wanted_status is None or call.status == wanted_status)
-    ]
+    try:
+        wanted = (
+            resolve("user", user, view.users) if user is not None else None,
+            resolve("org", org, view.orgs) if org is not None else None,
+            parse_status(status) if status is not None else None,
+        )
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
+    return select(state.journal.calls(), rpc, *wanted)
 
 
 def journal(request: ControlRequest) -> Reply:
@@ -227,14 +221,16 @@ def clear_errors(request: ControlRequest) -> Reply:
 def _org_id(state: State, ref: str) -> str:
     org = state.view.orgs.get(ref)
     if org is None:
-        raise ControlError(404, f"no org {ref!r} in this namespace")
+        near = did_you_mean(ref, known_names("org", state.view.orgs))
+        raise ControlError(404, f"no org {shown(ref)} in this namespace{near}")
     return str(org.id)
 
 
 def _user_id(state: State, ref: str) -> str:
     user = state.view.users.get(ref)
     if user is None:
-        raise ControlError(404, f"no user {ref!r} in this namespace")
+        near = did_you_mean(ref, known_names("user", state.view.users))
+        raise ControlError(404, f"no user {shown(ref)} in this namespace{near}")
     return str(user.id)
 
 

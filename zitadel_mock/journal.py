@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple, Protocol
 
 from .faults import Injection
 
-__all__ = ["MAX_BODY", "MAX_BYTES", "MAX_VALUE", "Call", "Journal", "truncated"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_BYTES",
+    "MAX_VALUE",
+    "Call",
+    "Journal",
+    "check_status",
+    "did_you_mean",
+    "is_id",
+    "known_names",
+    "nearest",
+    "parse_status",
+    "resolve",
+    "select",
+    "shown",
+    "truncated",
+    "unknown_message",
+]
+
+MAX_ID = 200  # ZITADEL's limit on a user id; no id the mock journals as known is longer
+MAX_SHOWN = 60  # characters of a refused value quoted in an error message
+MAX_SUGGESTED = 3  # nearest names offered for an unknown one
+# Suggestions are looked for only for a name of up to this many characters: nothing longer is
+# a typo of a name, and difflib's cost grows with the name's length times the scenario's size.
+MAX_SUGGESTIBLE = 200
+MAX_COMPARED = 1000  # names compared with an unknown one, at most (see nearest)
 
 
 class Call(NamedTuple):
@@ -149,3 +176,132 @@ class Journal:
 
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls())
+
+
+# -- selecting calls: the filters of ZitadelMock.calls and GET /_mock/journal -----------------
+#
+# A filter that names nothing the journal can hold would select nothing, and an assertion that
+# nothing was called would pass: a typo must be an error instead. What the journal records:
+# ``user_id`` is the id in the request's path, as sent (an unknown id is journalled too), and
+# ``org_id`` is the x-zitadel-orgid header, as sent, else the caller's own org. So a user or
+# org filter is a name or id the scenario has (with this test's changes), or a well-formed id
+# (ASCII digits, at most MAX_ID) that it has not, since a request can carry any id.
+
+
+class Index(Protocol):
+    """The view's users or orgs, by id and by name (``state.Overlay``)."""
+
+    def get(self, key: str, default: Any = None) -> Any: ...
+
+    def values(self) -> Iterable[Any]: ...
+
+
+def shown(value: str) -> str:
+    """``value`` quoted for an error message, cut if long."""
+    if len(value) <= MAX_SHOWN:
+        return repr(value)
+    return f"{value[:MAX_SHOWN]!r}... ({len(value)} characters)"
+
+
+def is_id(value: str) -> bool:
+    """Whether ``value`` is a well-formed ZITADEL id: ASCII digits, at most MAX_ID of them."""
+    return 0 < len(value) <= MAX_ID and value.isascii() and value.isdigit()
+
+
+def nearest(value: str, names: Iterable[str]) -> list[str]:
+    """The names closest to ``value`` (ignoring case), closest first; none for a long value.
+
+    difflib compares one name in some 20 microseconds: in a scenario of more than
+    MAX_COMPARED names, only the MAX_COMPARED nearest in sorted order are compared (those that
+    share the longest beginning with ``value``), so that a typo costs milliseconds, not
+    seconds, whatever the scenario's size.
+    """
+    if len(value) > MAX_SUGGESTIBLE:
+        return []
+    by_folded: dict[str, str] = {}
+    for name in names:
+        by_folded.setdefault(name.casefold(), name)
+    folded = value.casefold()
+    candidates = list(by_folded)
+    if len(candidates) > MAX_COMPARED:
+        candidates.sort()
+        at = bisect.bisect_left(candidates, folded)
+        half = MAX_COMPARED // 2
+        candidates = candidates[max(0, at - half) : at + half]
+    close = difflib.get_close_matches(folded, candidates, n=MAX_SUGGESTED)
+    return [by_folded[c] for c in close]
+
+
+def did_you_mean(value: str, names: Iterable[str]) -> str:
+    """``; did you mean 'alice'?`` with the nearest names, or an empty string if none is near."""
+    quoted = [repr(c) for c in nearest(value, names)]
+    if not quoted:
+        return ""
+    choice = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"; did you mean {choice}?"
+
+
+def unknown_message(kind: str, value: str, names: Iterable[str]) -> str:
+    """``unknown user 'alcie': the scenario has no such user; did you mean 'alice'?``."""
+    text = f"unknown {kind} {shown(value)}: the scenario has no such {kind}"
+    return text + (did_you_mean(value, names) or ", nor one with a similar name")
+
+
+def known_names(kind: str, index: Index) -> set[str]:
+    """The usernames (``kind`` "user") or org names of the view: for an error path only."""
+    attribute = "username" if kind == "user" else "name"
+    return {getattr(item, attribute) for item in index.values()}
+
+
+def resolve(kind: str, ref: object, index: Index) -> str:
+    """The id a ``user`` or ``org`` filter selects calls by (see above); ValueError if none.
+
+    ``kind`` is "user" (named by username) or "org" (named by name); an id may be an int.
+    Names are looked for only on this error path, never when the filter is valid.
+    """
+    if isinstance(ref, bool) or not isinstance(ref, str | int):
+        raise TypeError(f"{kind} must be a name or an id (a str), not {type(ref).__name__}")
+    text = str(ref)
+    found = index.get(text)
+    if found is not None:
+        return str(found.id)
+    if is_id(text):
+        return text
+    raise ValueError(unknown_message(kind, text, known_names(kind, index)))
+
+
+def check_status(status: object) -> int:
+    """A ``status`` filter given in Python: an int from 100 to 599, else TypeError/ValueError."""
+    if isinstance(status, bool) or not isinstance(status, int):
+        raise TypeError(
+            f"status must be an HTTP status, an int from 100 to 599, not {type(status).__name__}"
+        )
+    if not 100 <= status <= 599:
+        raise ValueError(f"status {status} is not an HTTP status (100 to 599)")
+    return status
+
+
+def parse_status(text: str) -> int:
+    """A ``status`` filter given as text (a query parameter): three ASCII digits, 100 to 599."""
+    # isascii first: str.isdigit is true of digits int() refuses ('²') and of other scripts'.
+    if not (len(text) == 3 and text.isascii() and text.isdigit() and 100 <= int(text) <= 599):
+        raise ValueError(f"status: {shown(text)} is not an HTTP status (100 to 599)")
+    return int(text)
+
+
+def select(
+    calls: Iterable[Call],
+    rpc: str | None = None,
+    user_id: str | None = None,
+    org_id: str | None = None,
+    status: int | None = None,
+) -> list[Call]:
+    """The calls that match every filter given (None: any), oldest first."""
+    return [
+        call
+        for call in calls
+        if (rpc is None or call.rpc == rpc)
+        and (user_id is None or call.user_id == user_id)
+        and (org_id is None or call.org_id == org_id)
+        and (status is None or call.status == status)
+    ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from .builtin import builtin_scenario
 from .errors import ZitadelMockError
-from .journal import Call
+from .journal import Call, check_status, resolve, select, shown
 from .model import (
     LIST_AUTH_FACTORS,
     LIST_SECOND_FACTORS,
@@ -82,19 +82,23 @@ class ZitadelMock:
         org: str | None = None,
         status: int | None = None,
     ) -> list[Call]:
-        """Return the calls of ``rpc`` (any if None), for a user and org, with a status."""
+        """Return the calls of ``rpc`` (any if None), for a user and org, with a status.
+
+        ``user`` and ``org`` are a name or an id of the scenario (with this test's changes),
+        or an id it does not know (a request's path or header can carry any id); an unknown
+        name is a ValueError naming the nearest known ones, as is a status outside 100..599:
+        a filter with a typo would select nothing, and ``assert_not_called`` would pass.
+        """
         if rpc is not None and rpc not in RPCS:
-            raise ValueError(f"unknown rpc {rpc!r}; expected one of {', '.join(RPCS)}")
-        user_id = self._user_id(user) if user is not None else None
-        org_id = self._org_id(org) if org is not None else None
-        return [
-            call
-            for call in self.requests
-            if (rpc is None or call.rpc == rpc)
-            and (user_id is None or call.user_id == user_id)
-            and (org_id is None or call.org_id == org_id)
-            and (status is None or call.status == status)
-        ]
+            raise ValueError(f"unknown rpc {shown(rpc)}; expected one of {', '.join(RPCS)}")
+        view = self.server.state.view
+        return select(
+            self.requests,
+            rpc,
+            resolve("user", user, view.users) if user is not None else None,
+            resolve("org", org, view.orgs) if org is not None else None,
+            check_status(status) if status is not None else None,
+        )
 
     def assert_called(
         self,
@@ -277,14 +281,6 @@ class ZitadelMock:
             raise ServerSideError(
                 "an exception was raised inside zitadel-mock while serving:\n" + "\n".join(errors)
             )
-
-    def _user_id(self, ref: str) -> str:
-        user = self.server.state.view.users.get(str(ref))
-        return user.id if user is not None else str(ref)
-
-    def _org_id(self, ref: str) -> str:
-        org = self.server.state.view.orgs.get(str(ref))
-        return org.id if org is not None else str(ref)
 
 
 def _times(count: int) -> str:

@@ -8,7 +8,7 @@ of the scenario's indexes, so a reset is O(1) whatever the scenario's size.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -18,7 +18,7 @@ from .errors import ScenarioError
 from .faults import Injection, Injector
 from .fields import Invalid
 from .ids import IdGenerator
-from .journal import Call, Journal
+from .journal import Call, Journal, did_you_mean, known_names, shown
 from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
 from .netfaults import Serving
 from .scenario import parse_auth_factor, parse_error_rule, parse_factors
@@ -52,6 +52,12 @@ class Overlay(Generic[K, V]):
 
     def with_change(self, key: K, value: V) -> Overlay[K, V]:
         return Overlay(self._base, {**self._changes, key: value})
+
+    def values(self) -> Iterator[V]:
+        """Every value, changes included (one kept under two keys comes twice); O(size)."""
+        changes = self._changes
+        yield from (v for k, v in self._base.items() if k not in changes)
+        yield from (v for v in changes.values() if v is not DELETED)
 
 
 @dataclass(frozen=True)
@@ -192,13 +198,15 @@ class State:
     def _user(self, ref: str, path: Path = ("user",)) -> User:
         user = self.view.users.get(_text(ref, path))
         if user is None:
-            raise Invalid(path, f"no user {ref!r}")
+            near = did_you_mean(str(ref), known_names("user", self.view.users))
+            raise Invalid(path, f"no user {shown(str(ref))}{near}")
         return user  # type: ignore[no-any-return]
 
     def _org(self, ref: str, path: Path = ("org",)) -> Org:
         org = self.view.orgs.get(_text(ref, path))
         if org is None:
-            raise Invalid(path, f"no org {ref!r}")
+            near = did_you_mean(str(ref), known_names("org", self.view.orgs))
+            raise Invalid(path, f"no org {shown(str(ref))}{near}")
         return org  # type: ignore[no-any-return]
 
     # -- changes -----------------------------------------------------------------------------

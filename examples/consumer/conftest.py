@@ -1,1 +1,1 @@
-# Lets the tests import mfa_check.py from this folder.
+# Lets the tests import mfa_check.py and the pytest_plugin package from this folder.

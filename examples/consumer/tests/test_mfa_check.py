@@ -3,7 +3,7 @@ import urllib.error
 import pytest
 from mfa_check import ZitadelClient, needs_mfa_setup
 
-ALICE, BOB = "300000000000000002", "300000000000000003"
+from pytest_plugin import ALICE, BOB  # the project's own package, not zitadel-mock's
 
 
 def test_user_with_an_allowed_factor_needs_nothing(zitadel_mock):

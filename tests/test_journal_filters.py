@@ -1,0 +1,47 @@
+"""The journal filter helpers: what a user, org or status filter takes, and the names offered."""
+
+from __future__ import annotations
+
+import pytest
+
+from zitadel_mock.journal import MAX_COMPARED, is_id, nearest, parse_status
+
+
+def test_nearest_in_a_scenario_too_large_to_compare_every_name() -> None:
+    names = [f"user-{n:05}" for n in range(20 * MAX_COMPARED)]
+    assert nearest("user-12345x", names)[0] == "user-12345"
+    assert nearest("USER-00000", names)[0] == "user-00000"  # case aside, at the very start
+    assert nearest("zed", [*names, "zedd"]) == ["zedd"]  # at the very end
+
+
+def test_nearest_ignores_a_value_too_long_to_be_a_typo() -> None:
+    assert nearest("alice" * 100, ["alice" * 100 + "x"]) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("259242039378444291", True),
+        ("9" * 200, True),
+        ("9" * 201, False),
+        ("", False),
+        ("12a", False),
+        ("\u00b2", False),
+        ("\u0661\u0662", False),
+        ("-1", False),
+    ],
+)
+def test_a_well_formed_id(value: str, expected: bool) -> None:
+    assert is_id(value) is expected
+
+
+@pytest.mark.parametrize(("text", "status"), [("100", 100), ("200", 200), ("599", 599)])
+def test_parse_status(text: str, status: int) -> None:
+    assert parse_status(text) == status
+
+
+@pytest.mark.parametrize("text", ["99", "600", "+200", " 200", "2e2", "\uff12\uff10\uff10"])
+def test_parse_status_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match=r"^status: .* is not an HTTP status \(100 to 599\)$"):
+        parse_status(text)
