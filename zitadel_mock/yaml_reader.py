@@ -67,6 +67,14 @@ def _line(event: Any) -> int:
     return mark.line + 1 if mark is not None else 0
 
 
+class _AnyStart(frozenset[str]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY_START = _AnyStart()
+
+
 class _Scalars:
     """Scalars as the safe loader resolves and constructs them."""
 
@@ -74,8 +82,15 @@ class _Scalars:
         self.loader: Any = yaml.SafeLoader("")  # its resolver and constructors, public API
         self.constructors = yaml.SafeLoader.yaml_constructors
         self.text: set[str] = set()  # plain scalars seen to be text, the most common kind
+        # The first characters that an implicit type (number, bool, null...) can start with;
+        # the empty string stands for every character when a resolver takes any start.
+        resolvers = yaml.SafeLoader.yaml_implicit_resolvers
+        self.starts = frozenset(resolvers) if None not in resolvers else _ANY_START
 
     def plain(self, value: str, line: int) -> Any:
+        if value[:1] not in self.starts:  # no implicit type starts so: text (most names)
+            self.text.add(value)
+            return value
         tag = self.loader.resolve(yaml.ScalarNode, value, (True, False))
         if tag == _STR:
             self.text.add(value)
