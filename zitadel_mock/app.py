@@ -61,15 +61,22 @@ new_request_id = REQUEST_IDS.new
 def _send(resp: Any, state: State, answer: Answer) -> None:
     resp.status = answer.status
     resp.data = answer.body
-    resp.set_headers(_HEADERS)
     now = state.now_ns()
-    resp.set_header("Expires", http_date(now))
     if state.view.request_ids:
         # From 4.13.0. Added here, not in the answer memo: each answer gets ids of its own. The
         # gateway's header is derived from ZITADEL's code, not seen on a live server: REST asks
         # the gRPC server again inside, which makes a second id (PROTOCOLS.md section 0).
-        resp.set_header("X-Request-Id", new_request_id(now))
-        resp.set_header("Grpc-Metadata-X-Request-Id", new_request_id(now))
+        resp.set_headers(
+            (
+                *_HEADERS,
+                ("Expires", http_date(now)),
+                ("X-Request-Id", new_request_id(now)),
+                ("Grpc-Metadata-X-Request-Id", new_request_id(now)),
+            )
+        )
+    else:
+        resp.set_headers(_HEADERS)
+        resp.set_header("Expires", http_date(now))
     if answer.www_authenticate:
         resp.set_header("WWW-Authenticate", answer.www_authenticate)
 
