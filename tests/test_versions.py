@@ -425,6 +425,22 @@ def test_the_control_api_checks_recovery_codes(version: str, status: int) -> Non
             assert "needs zitadel_version 4.10.0 or later" in answer.text
         else:
             assert answer.json()["second_factors"] == ["otp", "recovery_codes"]
+        # The same through the fixture's handle, and a whole scenario of that version.
+        handle = ZitadelMock(server)
+        if status == 422:
+            with pytest.raises(ScenarioError, match=r"needs zitadel_version 4\.10\.0 or later"):
+                handle.set_second_factors("Globex", ["recovery_codes"])
+        else:
+            handle.set_second_factors("Globex", ["recovery_codes"])
+        put = requests.put(
+            f"{server.url}/_mock/scenario",
+            data=recovery(version),
+            headers={"Content-Type": "application/yaml"},
+            timeout=10,
+        )
+        assert put.status_code == status, put.text
+        if status == 422:
+            assert put.json()["errors"][0]["path"] == "instance.login_policy.second_factors[1]"
 
 
 # -- over a real socket -----------------------------------------------------------------------
