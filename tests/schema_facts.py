@@ -23,8 +23,10 @@ __all__ = [
     "AUTH_FACTOR_STATES",
     "ERROR_DETAIL_TYPE",
     "FIELDS",
+    "REQUEST_ID_HEADERS",
     "SECOND_FACTORS",
     "SECOND_FACTOR_TYPES",
+    "XID",
     "Pairs",
     "answer_kind",
     "auth_factors",
@@ -40,6 +42,7 @@ SECOND_FACTOR_TYPES: dict[int, str] = {
     2: "SECOND_FACTOR_TYPE_U2F",
     3: "SECOND_FACTOR_TYPE_OTP_EMAIL",
     4: "SECOND_FACTOR_TYPE_OTP_SMS",
+    5: "SECOND_FACTOR_TYPE_RECOVERY_CODES",  # from ZITADEL 4.10.0
 }
 AUTH_FACTOR_STATES: dict[int, str] = {
     0: "AUTH_FACTOR_STATE_UNSPECIFIED",
@@ -69,6 +72,8 @@ FIXED_HEADERS = {
     "pragma": "no-cache",
     "x-robots-tag": "none",
 }
+REQUEST_ID_HEADERS = ("x-request-id", "grpc-metadata-x-request-id")
+XID = re.compile(r"[0-9a-v]{20}")  # 20 characters of lowercase base32hex
 _HTTP_DATE = re.compile(
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
     r"\d{4} \d\d:\d\d:\d\d GMT"
@@ -281,6 +286,13 @@ def check_answer(
     ]
     if not _HTTP_DATE.fullmatch(lowered.get("expires", "")):
         problems.append(f"header expires: not an HTTP date: {lowered.get('expires')!r}")
+    # From ZITADEL 4.13.0: an xid per answer; REST also has the gateway's own, another one.
+    ids = [lowered[name] for name in REQUEST_ID_HEADERS if name in lowered]
+    if ids and len(ids) != len(REQUEST_ID_HEADERS):
+        problems.append(f"request ids: expected both of {REQUEST_ID_HEADERS} or neither")
+    problems += [f"request id {value!r} is no xid" for value in ids if not XID.fullmatch(value)]
+    if len(ids) == 2 and ids[0] == ids[1]:
+        problems.append(f"the two request ids are the same: {ids[0]!r}")
     unauthenticated = status == 401
     if unauthenticated != ("www-authenticate" in lowered):
         problems.append("www-authenticate: sent with every 401, and only then")

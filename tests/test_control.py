@@ -135,6 +135,7 @@ def test_health(api: Api) -> None:
     assert answer.json() == {
         "status": "ok",
         "scenario": "test.yaml",
+        "zitadel_version": "4.13.1",
         "namespaces": 1,
         "reload_error": None,
     }
@@ -261,7 +262,7 @@ def test_replace_scenario(api: Api, body: str, content_type: str | None) -> None
     answer = api("PUT", "/scenario", data=body.encode(), headers=headers)
     assert answer.status_code == 200
     summary = {"namespace": "default", "source": "request body", "orgs": 1, "users": 1}
-    assert answer.json() == {**summary, "tokens": None, "errors": 0}
+    assert answer.json() == {**summary, "tokens": None, "errors": 0, "zitadel_version": "4.13.1"}
     assert api("GET", "/scenario").json()["orgs"] == [{"id": "7", "name": "Initech"}]
     assert second_factors(api, **{"x-zitadel-orgid": "7"}) == ["SECOND_FACTOR_TYPE_OTP_SMS"]
     assert factor_types(api, "8") == ["otp"]
@@ -633,7 +634,7 @@ def test_second_factors_set_and_cleared(api: Api) -> None:
             "ACME",
             {"second_factors": ["totp"]},
             422,
-            "second_factors[0]: 'totp' is not one of otp, u2f, otp_sms, otp_email",
+            "second_factors[0]: 'totp' is not one of otp, u2f, otp_sms, otp_email, recovery_codes",
         ),
         (
             "PUT",

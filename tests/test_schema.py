@@ -46,6 +46,7 @@ LOADER_ONLY_MESSAGES: dict[str, Any] = {
     ).search,
     "number form": re.compile(r"expected a whole number, got a number \(-?\d+\.0\)").search,
     "bounds": re.compile(r"the low bound .* is above the high bound").search,
+    "version": re.compile(r"is not a version the mock knows|needs zitadel_version").search,
 }
 
 
@@ -207,6 +208,11 @@ def with_user(fields: str) -> str:
             "  - {delay: {uniform: [0, 0.2]}, code: UNAVAILABLE, times: 2, then: {delay: 1}}",
             "  - {fault: malformed_body, times: 1, then: {code: 14, times: 1, then: {delay: 0}}}",
         ),
+        "version: 1\nzitadel_version: '4.12.3'\norgs: [{name: A}]\n",
+        "version: 1\nzitadel_version: ' v4.13 '\norgs: [{name: A}]\n",
+        "version: 1\nzitadel_version: '4.10'\n"
+        "instance: {login_policy: {second_factors: [otp, SECOND_FACTOR_TYPE_RECOVERY_CODES]}}\n"
+        "orgs: [{name: A, login_policy: {second_factors: [recovery_codes]}}]\n",
     ],
 )
 def test_both_accept(text: str) -> None:
@@ -260,6 +266,12 @@ def test_both_accept(text: str) -> None:
         with_org("latency: {}"),
         with_org("rate_limit: {requests: 1}"),
         with_org("rate_limit: {requests: 1, window: 0}"),
+        "version: 1\nzitadel_version: 4.13\norgs: [{name: A}]\n",
+        "version: 1\nzitadel_version: '4'\norgs: [{name: A}]\n",
+        "version: 1\nzitadel_version: '4.13.1.2'\norgs: [{name: A}]\n",
+        "version: 1\nzitadel_version: '٤.13'\norgs: [{name: A}]\n",
+        with_user("auth_factors: [recovery_codes]"),
+        with_user("auth_factors: [{type: recovery_codes}]"),
     ],
 )
 def test_both_reject(text: str) -> None:
@@ -285,6 +297,12 @@ def test_schema_command_prints_the_schema() -> None:
         ("syntax", "version: 1\nversion: 1\norgs: [{name: A}]\n"),
         ("number form", "version: 1\nseed: 3.0\norgs: [{name: A}]\n"),
         ("bounds", "version: 1\norgs: [{name: A}]\nlatency: {uniform: [1, 0]}\n"),
+        ("version", "version: 1\nzitadel_version: '5.1'\norgs: [{name: A}]\n"),
+        (
+            "version",
+            "version: 1\nzitadel_version: '4.9'\n"
+            "orgs: [{name: A, login_policy: {second_factors: [recovery_codes]}}]\n",
+        ),
     ],
 )
 def test_loader_only_kinds_are_accepted_by_the_schema(kind: str, text: str) -> None:

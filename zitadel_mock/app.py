@@ -16,6 +16,7 @@ from .errors import ScenarioError
 from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from .netfaults import deliver_asgi, deliver_wsgi
+from .request_ids import REQUEST_IDS
 from .service import Answer, Request, handle, routing_error
 from .state import State
 from .wire import error_body
@@ -54,11 +55,28 @@ _HEADERS = (
 )
 
 
+new_request_id = REQUEST_IDS.new
+
+
 def _send(resp: Any, state: State, answer: Answer) -> None:
     resp.status = answer.status
     resp.data = answer.body
-    resp.set_headers(_HEADERS)
-    resp.set_header("Expires", http_date(state.now_ns()))
+    now = state.now_ns()
+    if state.view.request_ids:
+        # From 4.13.0. Added here, not in the answer memo: each answer gets ids of its own. The
+        # gateway's header is derived from ZITADEL's code, not seen on a live server: REST asks
+        # the gRPC server again inside, which makes a second id (PROTOCOLS.md section 0).
+        resp.set_headers(
+            (
+                *_HEADERS,
+                ("Expires", http_date(now)),
+                ("X-Request-Id", new_request_id(now)),
+                ("Grpc-Metadata-X-Request-Id", new_request_id(now)),
+            )
+        )
+    else:
+        resp.set_headers(_HEADERS)
+        resp.set_header("Expires", http_date(now))
     if answer.www_authenticate:
         resp.set_header("WWW-Authenticate", answer.www_authenticate)
 

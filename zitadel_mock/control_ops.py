@@ -95,6 +95,7 @@ def health(request: ControlRequest) -> Reply:
         {
             "status": "ok",
             "scenario": spaces.scenario.source,
+            "zitadel_version": spaces.scenario.zitadel_version,
             "namespaces": len(spaces),
             "reload_error": spaces.reload_error,
         },
@@ -142,6 +143,7 @@ def scenario_summary(namespace: str, scenario: Scenario) -> dict[str, Any]:
     return {
         "namespace": namespace,
         "source": scenario.source,
+        "zitadel_version": scenario.zitadel_version,
         "orgs": len(scenario.orgs),
         "users": len(scenario.users),
         "tokens": None if scenario.tokens is None else len(scenario.tokens),
@@ -269,7 +271,8 @@ def remove_factor(request: ControlRequest) -> Reply:
     ref, which = request.params["user"], request.params["factor"]
     user_id = _user_id(state, ref)
     current = state.view.factors.get(user_id, ())
-    if Factor.parse(which) is None and not any(f.id == which for f in current):
+    kind = Factor.parse(which)
+    if (kind is None or not kind.is_auth_factor) and not any(f.id == which for f in current):
         raise ControlError(
             404, f"{which!r} is no factor type (otp, u2f, otp_sms, otp_email) nor a factor id"
         )

@@ -145,6 +145,7 @@ def token_json(token: Token) -> dict[str, Any]:
 def scenario_json(scenario: Scenario) -> dict[str, Any]:
     return {
         "source": scenario.source,
+        "zitadel_version": scenario.zitadel_version,
         "orgs": [{"id": o.id, "name": o.name} for o in scenario.orgs],
         "users": [user_json(u) for u in scenario.users],
     }

@@ -17,9 +17,11 @@ from .clock import parse_timestamp
 from .ids import IdGenerator
 from .model import AuthFactor, Factor, FactorState, LoginPolicy
 from .paths import Path
+from .versions import RECOVERY_CODES, Profile, VersionError, parse_zitadel_version, profile_of
 
 __all__ = [
     "Invalid",
+    "check_recovery_codes",
     "did_you_mean",
     "expect_bool",
     "expect_int",
@@ -33,9 +35,15 @@ __all__ = [
     "parse_factors",
     "parse_policy",
     "parse_version",
+    "read_zitadel_version",
 ]
 
 _FACTOR_NAMES = "otp, u2f, otp_sms, otp_email"
+_SECOND_FACTOR_NAMES = f"{_FACTOR_NAMES}, recovery_codes"
+_RECOVERY_CODES_ONLY_IN_POLICIES = (
+    "'recovery_codes' is a second factor of login policies only: ListHumanAuthFactors never "
+    f"lists it, so a user's factors are one of {_FACTOR_NAMES}"
+)
 _UINT64 = 2**64 - 1
 
 
@@ -164,20 +172,28 @@ def expect_bool(value: object, path: Path) -> bool:
 # -- scenario values -----------------------------------------------------------------------------
 
 
-def parse_factor(value: object, path: Path) -> Factor:
-    """Read a factor name: otp, u2f, otp_sms, otp_email, or a full SECOND_FACTOR_TYPE_* name."""
+def parse_factor(value: object, path: Path, *, policy: bool = False) -> Factor:
+    """Read a factor name: otp, u2f, otp_sms, otp_email, or a full SECOND_FACTOR_TYPE_* name.
+
+    With ``policy`` (a login policy's second factors), recovery_codes too; whether the
+    scenario's ZITADEL version has it is checked apart (``check_recovery_codes``).
+    """
     name = expect_str(value, path)
     factor = Factor.parse(name)
     if factor is None:
-        raise Invalid(path, f"{name!r} is not one of {_FACTOR_NAMES}")
+        raise Invalid(
+            path, f"{name!r} is not one of {_SECOND_FACTOR_NAMES if policy else _FACTOR_NAMES}"
+        )
+    if not policy and not factor.is_auth_factor:
+        raise Invalid(path, _RECOVERY_CODES_ONLY_IN_POLICIES)
     return factor
 
 
 def parse_factors(value: object, path: Path) -> tuple[Factor, ...]:
-    """Read a list of factor names, each at most once."""
+    """Read a login policy's list of second factor names, each at most once."""
     factors: list[Factor] = []
     for i, item in enumerate(expect_list(value, path)):
-        factor = parse_factor(item, (*path, i))
+        factor = parse_factor(item, (*path, i), policy=True)
         if factor in factors:
             raise Invalid((*path, i), f"{factor.key!r} is listed twice")
         factors.append(factor)
@@ -224,6 +240,24 @@ def parse_policy(raw: object, path: Path) -> LoginPolicy:
             spec["processed_sequence"], (*path, "processed_sequence"), maximum=_UINT64
         )
     return LoginPolicy(factors, sequence)
+
+
+def check_recovery_codes(factors: tuple[Factor, ...], path: Path, profile: Profile) -> None:
+    """Refuse recovery_codes in a policy of a version that does not have them (before 4.10.0)."""
+    if Factor.RECOVERY_CODES in factors:
+        problem = profile.needs(
+            RECOVERY_CODES, "'recovery_codes' (SECOND_FACTOR_TYPE_RECOVERY_CODES)"
+        )
+        if problem is not None:
+            raise Invalid((*path, factors.index(Factor.RECOVERY_CODES)), problem)
+
+
+def read_zitadel_version(value: object) -> Profile:
+    """Read the top-level ``zitadel_version``: the profile the mock answers as."""
+    try:
+        return profile_of(parse_zitadel_version(value))
+    except VersionError as exc:
+        raise Invalid(("zitadel_version",), str(exc)) from None
 
 
 def parse_version(value: object) -> None:

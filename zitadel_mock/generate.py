@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .bigints import describe
 from .fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
-from .model import Factor
+from .model import AUTH_FACTOR_TYPES, Factor
 from .paths import Path
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def parse_factor_mix(value: object, path: Path) -> FactorMix:
             raw[key] = parse_share(share, (*path, name))
     else:
         raise Invalid(path, f"expected 'otp=0.6,u2f=0.3,...' or a mapping, got {kind(value)}")
-    shares = tuple((f, raw[f.key]) for f in Factor if f.key in raw)
+    shares = tuple((f, raw[f.key]) for f in AUTH_FACTOR_TYPES if f.key in raw)
     if not shares and "none" not in raw:
         raise Invalid(path, "expected at least one share")
     total = sum(share for _, share in shares)

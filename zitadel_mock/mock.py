@@ -70,6 +70,11 @@ class ZitadelMock:
         return self.server.state.scenario
 
     @property
+    def zitadel_version(self) -> str:
+        """The ZITADEL release the mock answers as (the scenario's ``zitadel_version``)."""
+        return self.server.state.scenario.zitadel_version
+
+    @property
     def requests(self) -> list[Call]:
         """The calls answered since the last reset, oldest first."""
         return self.server.state.journal.calls()

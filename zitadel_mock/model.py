@@ -6,8 +6,10 @@ import enum
 from dataclasses import dataclass, field
 
 from .faults import Delay, RateLimit
+from .versions import DEFAULT, Profile
 
 __all__ = [
+    "AUTH_FACTOR_TYPES",
     "RPCS",
     "AuthFactor",
     "ErrorRule",
@@ -30,17 +32,27 @@ RPCS: tuple[str, ...] = (LIST_SECOND_FACTORS, LIST_AUTH_FACTORS)
 
 
 class Factor(enum.Enum):
-    """A second factor; the value is ZITADEL's ``SecondFactorType`` number."""
+    """A second factor; the value is ZITADEL's ``SecondFactorType`` number.
+
+    ``RECOVERY_CODES`` (from ZITADEL 4.10.0) is a second factor of login policies only: no
+    user lists it as an auth factor (``AUTH_FACTOR_TYPES`` are the others).
+    """
 
     OTP = 1
     U2F = 2
     OTP_EMAIL = 3
     OTP_SMS = 4
+    RECOVERY_CODES = 5
 
     @property
     def key(self) -> str:
         """The scenario name: ``otp``, ``u2f``, ``otp_email``, ``otp_sms``."""
         return self.name.lower()
+
+    @property
+    def is_auth_factor(self) -> bool:
+        """Whether a user can have it (``ListHumanAuthFactors`` lists it)."""
+        return self is not Factor.RECOVERY_CODES
 
     @property
     def second_factor_type(self) -> str:
@@ -58,6 +70,10 @@ class Factor(enum.Enum):
         """Return the factor for a scenario name or a full enum name, or None."""
         name = value.strip().upper().removeprefix("SECOND_FACTOR_TYPE_")
         return cls.__members__.get(name)
+
+
+# The factors a user can register, in the order of their numbers.
+AUTH_FACTOR_TYPES: tuple[Factor, ...] = tuple(f for f in Factor if f.is_auth_factor)
 
 
 class FactorState(enum.Enum):
@@ -190,6 +206,12 @@ class Scenario:
     source: str | None = field(default=None, compare=False)
     latency: Delay | None = None  # added to every answer of the two routes
     rate_limit: RateLimit | None = None
+    profile: Profile = DEFAULT  # the ZITADEL release answered as (zitadel_version)
+
+    @property
+    def zitadel_version(self) -> str:
+        """The ZITADEL release the mock answers as, e.g. ``"4.13.1"``."""
+        return str(self.profile.version)
 
     def org(self, ref: str) -> Org | None:
         """Find an org by id or name."""

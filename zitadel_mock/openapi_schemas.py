@@ -30,6 +30,11 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
 
 
 _FACTOR_TYPES = ["otp", "u2f", "otp_sms", "otp_email"]
+_ZITADEL_VERSION = {
+    "type": "string",
+    "pattern": r"^\d+\.\d+\.\d+$",
+    "description": "the ZITADEL release answered as (the scenario's zitadel_version), e.g. 4.13.1",
+}
 STRING = {"type": "string"}
 _INTEGER = {"type": "integer"}
 _NAME_OR_ID = {"type": ["string", "integer"], "description": "a name or an id"}
@@ -92,6 +97,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "status": {"const": "ok"},
             "scenario": _nullable("string"),
+            "zitadel_version": _ZITADEL_VERSION,
             "namespaces": _INTEGER,
             "reload_error": {
                 "type": ["string", "null"],
@@ -120,6 +126,7 @@ SCHEMAS: dict[str, Any] = {
     "Scenario": _object(
         {
             "source": _nullable("string"),
+            "zitadel_version": _ZITADEL_VERSION,
             "orgs": {"type": "array", "items": _object({"id": STRING, "name": STRING})},
             "users": {"type": "array", "items": ref("User")},
         }
@@ -128,6 +135,7 @@ SCHEMAS: dict[str, Any] = {
         {
             "namespace": STRING,
             "source": _nullable("string"),
+            "zitadel_version": _ZITADEL_VERSION,
             "orgs": _INTEGER,
             "users": _INTEGER,
             "tokens": {**_nullable("integer"), "description": "null: any token is accepted"},
@@ -194,7 +202,7 @@ SCHEMAS: dict[str, Any] = {
             "second_factors": {
                 "type": ["array", "null"],
                 "items": STRING,
-                "description": "null: follow the instance default",
+                "description": "null: follow the instance default; recovery_codes from 4.10.0",
             }
         }
     ),

@@ -14,7 +14,17 @@ from typing import Any
 
 from .fields import Invalid, parse_auth_factor, parse_policy
 from .ids import IdGenerator
-from .model import AuthFactor, Factor, FactorState, Org, User, UserType, new_auth_factor, new_user
+from .model import (
+    AUTH_FACTOR_TYPES,
+    AuthFactor,
+    Factor,
+    FactorState,
+    Org,
+    User,
+    UserType,
+    new_auth_factor,
+    new_user,
+)
 from .orgs import MAX_USER_ID, ORG_KEYS, HandWritten
 
 __all__ = ["read_orgs_fast"]
@@ -22,11 +32,14 @@ __all__ = ["read_orgs_fast"]
 _ORG_KEYS = frozenset(ORG_KEYS)
 _FACTOR_KEYS = frozenset(("type", "name", "id", "state"))
 _USER_TYPES = {"human": UserType.HUMAN, "machine": UserType.MACHINE}
-_TYPES = {factor.key: factor for factor in Factor}
+# Recovery codes are no auth factor: the precise reader says so.
+_TYPES = {factor.key: factor for factor in AUTH_FACTOR_TYPES}
 _STATES = {"ready": FactorState.READY, "not_ready": FactorState.NOT_READY}
 # Factors other than U2F carry nothing of their own: one object serves every user.
-_PLAIN = {(f, s): AuthFactor(f, s) for f in Factor if f is not Factor.U2F for s in FactorState}
-_BARE = {f.key: _PLAIN[f, FactorState.READY] for f in Factor if f is not Factor.U2F}
+_PLAIN = {
+    (f, s): AuthFactor(f, s) for f in AUTH_FACTOR_TYPES if f is not Factor.U2F for s in FactorState
+}
+_BARE = {f.key: _PLAIN[f, FactorState.READY] for f in AUTH_FACTOR_TYPES if f is not Factor.U2F}
 _LARGEST_ID = 2**64  # a number id beyond it is left to the precise reader
 
 

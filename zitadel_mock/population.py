@@ -24,6 +24,7 @@ from .fields import did_you_mean
 from .generate import FactorMix, Options
 from .ids import IdGenerator, IdStream
 from .model import (
+    AUTH_FACTOR_TYPES,
     AuthFactor,
     Factor,
     FactorState,
@@ -78,7 +79,7 @@ SERVICES = (
     "mobile-backend", "data-warehouse",
 )
 # fmt: on
-_READY = {f: AuthFactor(f) for f in Factor if f is not Factor.U2F}
+_READY = {f: AuthFactor(f) for f in AUTH_FACTOR_TYPES if f is not Factor.U2F}
 _NOT_READY_OTP = AuthFactor(Factor.OTP, FactorState.NOT_READY)
 _OTP, _U2F = 1 << Factor.OTP.value, 1 << Factor.U2F.value
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})

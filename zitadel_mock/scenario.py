@@ -17,6 +17,7 @@ from .fault_fields import ERROR_RULE_KEYS, parse_delay, parse_error_rule, parse_
 from .faults import Delay, RateLimit
 from .fields import (
     Invalid,
+    check_recovery_codes,
     did_you_mean,
     expect_bool,
     expect_int,
@@ -28,11 +29,13 @@ from .fields import (
     parse_factors,
     parse_policy,
     parse_version,
+    read_zitadel_version,
 )
 from .model import DEFAULT_POLICY, ErrorRule, Member, Org, Scenario, Token, User
 from .orgs import MAX_USER_ID, read_orgs
 from .paths import Path, find_cycle, format_path, locate
 from .source import gc_paused, parse_text
+from .versions import DEFAULT
 
 # parse_* and ERROR_RULE_KEYS are re-exported for the live state and the control API, which
 # read single values with the same rules and messages.
@@ -141,10 +144,14 @@ class _Builder:
                 "latency",
                 "rate_limit",
                 "generate",
+                "zitadel_version",
             ),
             required=("version",) if generating else ("version", "orgs"),
         )
         parse_version(top["version"])
+        profile = DEFAULT
+        if "zitadel_version" in top:
+            profile = read_zitadel_version(top["zitadel_version"])
         seed = 0
         if "seed" in top:
             seed = expect_int(top["seed"], ("seed",), minimum=-(2**63), maximum=2**63 - 1)
@@ -196,6 +203,15 @@ class _Builder:
         if generated is not None:
             tokens = (*(tokens or ()), *generated.tokens)
         errors, latency, rate_limit = self._errors(top)
+        # Hand-written orgs come first, in the file's order; generated ones have no recovery
+        # codes.
+        check_recovery_codes(
+            policy.second_factors, ("instance", "login_policy", "second_factors"), profile
+        )
+        for i, org in enumerate(orgs[: len(raw_orgs)]):
+            if org.login_policy is not None:
+                path = ("orgs", i, "login_policy", "second_factors")
+                check_recovery_codes(org.login_policy.second_factors, path, profile)
         return Scenario(
             orgs=tuple(orgs),
             users=tuple(users),
@@ -209,6 +225,7 @@ class _Builder:
             source=self.source,
             latency=latency,
             rate_limit=rate_limit,
+            profile=profile,
         )
 
     def _user_ref(self, value: object, path: Path) -> User:

@@ -36,6 +36,11 @@ LOADER_ONLY: tuple[tuple[str, str], ...] = (
     ),
     ("number form", "1.0 where a whole number is expected (JSON Schema counts it as one)"),
     ("bounds", "a uniform delay whose low bound is above its high bound"),
+    (
+        "version",
+        "a zitadel_version of the right form outside 4.0.0 to 4.13.1, or recovery_codes in a "
+        "login policy of a zitadel_version before 4.10.0",
+    ),
 )
 
 
@@ -51,6 +56,11 @@ def _one_of_ci(words: list[str]) -> str:
 _FACTOR_NAMES = ["otp_email", "otp_sms", "otp", "u2f"]
 # Factor.parse: surrounding spaces and case are ignored, SECOND_FACTOR_TYPE_ may prefix it.
 FACTOR_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_one_of_ci(_FACTOR_NAMES)}\s*$"
+POLICY_FACTOR_PATTERN = (
+    rf"^\s*({_ci('second_factor_type_')})?{_one_of_ci(['recovery_codes', *_FACTOR_NAMES])}\s*$"
+)
+# versions.parse_zitadel_version: the range (4.0.0 to 4.13.1) is the loader's to check.
+ZITADEL_VERSION_PATTERN = r"^\s*v?[0-9]{1,6}\.[0-9]{1,6}(\.[0-9]{1,6})?\s*$"
 U2F_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_ci('u2f')}\s*$"
 # The state is upper-cased, not stripped.
 STATE_PATTERN = rf"^({_ci('auth_factor_state_')})?{_one_of_ci(['not_ready', 'ready'])}$"
@@ -174,7 +184,11 @@ def scenario_schema() -> dict[str, Any]:
     }
     policy = _object(
         {
-            "second_factors": {"type": "array", "items": factor_name, "uniqueItems": True},
+            "second_factors": {
+                "type": "array",
+                "items": {"type": "string", "pattern": POLICY_FACTOR_PATTERN},
+                "uniqueItems": True,
+            },
             "processed_sequence": {"type": "integer", "minimum": 0, "maximum": 2**64 - 1},
         },
         ("second_factors",),
@@ -232,6 +246,12 @@ def scenario_schema() -> dict[str, Any]:
         **_object(
             {
                 "version": {"const": 1},
+                "zitadel_version": {
+                    "type": "string",
+                    "pattern": ZITADEL_VERSION_PATTERN,
+                    "description": "the ZITADEL release answered as: '4.13' (4.13.0) or "
+                    "'4.12.3', from 4.0.0 to 4.13.1; default 4.13.1",
+                },
                 "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
                 "clock": {"type": "string", "pattern": CLOCK_PATTERN},
                 "instance": _object(

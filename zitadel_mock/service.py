@@ -16,6 +16,7 @@ from .journal import Call
 from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
 from .roles import POLICY_READ, USER_READ, grants
 from .state import State, View
+from .versions import ORG_FILTER
 from .wire import auth_factors_body, error_body, second_factors_body
 
 __all__ = ["Answer", "Request", "handle", "routing_error"]
@@ -190,6 +191,12 @@ def _answer(view: View, request: Request, caller: _Caller, org_id: str | None) -
     user_id = request.user_id or ""
     if not 1 <= len(user_id) <= MAX_USER_ID:
         return _error_answer(USER_ID_LENGTH)
+    if view.profile.has(ORG_FILTER):
+        # From 4.12.2 only users of the organisation in context are listed (the memo's key
+        # holds the token and the org header, which decide that organisation).
+        user = view.users.get(user_id)
+        if user is None or user.org_id != org_id:
+            return Answer(200, auth_factors_body(()))
     return Answer(200, auth_factors_body(view.factors.get(user_id, ())))
 
 

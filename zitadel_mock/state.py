@@ -16,13 +16,14 @@ from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
 from .errors import ScenarioError
 from .faults import Injection, Injector
-from .fields import Invalid
+from .fields import Invalid, check_recovery_codes
 from .ids import IdGenerator
 from .journal import Call, Journal, did_you_mean, known_names, shown
 from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
 from .netfaults import Serving
 from .scenario import parse_auth_factor, parse_error_rule, parse_factors
 from .source import Path, format_path
+from .versions import DEFAULT, REQUEST_ID, Profile
 
 __all__ = ["PolicyView", "State", "View", "base_view"]
 
@@ -80,6 +81,8 @@ class View:
     instance_roles: Mapping[str, frozenset[str]]  # by user id
     org_roles: Mapping[tuple[str, str], frozenset[str]]  # by (org id, user id)
     first_org_id: str
+    profile: Profile = DEFAULT  # the ZITADEL release answered as
+    request_ids: bool = False  # whether answers carry request ids (the profile says; read often)
     # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
     # starts with none, so a change is never answered from an older one.
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -108,6 +111,8 @@ def base_view(scenario: Scenario) -> View:
         instance_roles={m.user_id: m.roles for m in scenario.instance_members},
         org_roles={(o.id, m.user_id): m.roles for o in scenario.orgs for m in o.members},
         first_org_id=scenario.orgs[0].id,
+        profile=scenario.profile,
+        request_ids=scenario.profile.has(REQUEST_ID),
     )
 
 
@@ -222,6 +227,7 @@ class State:
                 else:
                     names = [f.key if isinstance(f, Factor) else f for f in factors]
                     parsed = parse_factors(names, ("second_factors",))
+                    check_recovery_codes(parsed, ("second_factors",), self.scenario.profile)
                     policy = PolicyView(LoginPolicy(parsed), self.now_ns())
                     policies = view.policies.with_change(target.id, policy)
             except Invalid as exc:
