@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 import threading
@@ -132,6 +133,29 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+# What a request may hold that a log line must not show as is: C0 controls (CR and LF would
+# start a forged line, ESC a terminal sequence), DEL, C1 controls (NEL ends a line for some
+# readers), the Unicode line and paragraph separators, and the backslash that escapes them.
+_UNPRINTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "\\\\"
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` from a request, safe in a log line: no character that breaks or forges a line.
+
+    Each control character is written as a Python escape (``\\n`` as ``\\x0a``, U+2028 as
+    ``\\u2028``) and a backslash as two, so the line still tells exactly what was sent.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 def _log_requests(server: MockServer) -> None:
     log = logging.getLogger("zitadel_mock.access")
     if not log.handlers:
@@ -144,7 +168,8 @@ def _log_requests(server: MockServer) -> None:
     def log_call(call: Call) -> None:
         fault = call.injected.fault if call.injected is not None else None
         forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
-        log.info("%s %s %s %d%s", call.method, call.path, call.rpc or "-", call.status, forced)
+        method, path = printable(call.method), printable(call.path)
+        log.info("%s %s %s %d%s", method, path, call.rpc or "-", call.status, forced)
 
     server.state.observers.append(log_call)
 
