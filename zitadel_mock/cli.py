@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import signal
 import sys
 import threading
@@ -21,7 +20,7 @@ from .cmd_control import (
     whole_number,
 )
 from .errors import ZitadelMockError
-from .limits import DEFAULT_MAX_BODY_SIZE
+from .limits import DEFAULT_MAX_BODY_SIZE, printable
 from .scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -131,29 +130,6 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
-
-
-# What a request may hold that a log line must not show as is: C0 controls (CR and LF would
-# start a forged line, ESC a terminal sequence), DEL, C1 controls (NEL ends a line for some
-# readers), the Unicode line and paragraph separators, and the backslash that escapes them.
-_UNPRINTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    if char == "\\":
-        return "\\\\"
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """``text`` from a request, safe in a log line: no character that breaks or forges a line.
-
-    Each control character is written as a Python escape (``\\n`` as ``\\x0a``, U+2028 as
-    ``\\u2028``) and a backslash as two, so the line still tells exactly what was sent.
-    """
-    return _UNPRINTABLE.sub(_escape, text)
 
 
 def _log_requests(server: MockServer) -> None:

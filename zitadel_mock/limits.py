@@ -50,6 +50,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -68,6 +69,7 @@ __all__ = [
     "fd_bounded_connection_limit",
     "limit_answer",
     "mock_channel_class",
+    "printable",
     "waitress_limits",
 ]
 
@@ -142,6 +144,29 @@ def is_control_path(path: str) -> bool:
     return path.startswith(CONTROL_PREFIX) and (not rest or rest[0] == "/")
 
 
+# What a request may hold that a log line must not show as is: C0 controls (CR and LF would
+# start a forged line, ESC a terminal sequence), DEL, C1 controls (NEL ends a line for some
+# readers), the Unicode line and paragraph separators, and the backslash that escapes them.
+_UNPRINTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "\\\\"
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` from a request, safe in a log line: no character that breaks or forges a line.
+
+    Each control character is written as a Python escape (``\\n`` as ``\\x0a``, U+2028 as
+    ``\\u2028``) and a backslash as two, so the line still tells exactly what was sent.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
 def fd_bounded_connection_limit(wanted: int, use_poll: bool) -> int:
     """The connection limit to serve with: ``wanted``, within what the descriptors allow.
 
@@ -169,6 +194,22 @@ def fd_bounded_connection_limit(wanted: int, use_poll: bool) -> int:
     if soft != resource.RLIM_INFINITY and soft < need:
         return max(soft - FD_RESERVE, soft // 2, 1)
     return wanted
+
+
+class PrintableRecords(logging.Filter):
+    """Escapes what a request put in a log record: waitress logs a request's path as it was
+    sent ("Exception while serving /x..."), newlines and terminal sequences included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = printable(record.getMessage()), None
+        return True
+
+
+def escape_waitress_log() -> None:
+    """Have every record of the ``waitress`` logger escaped (once per process)."""
+    log = logging.getLogger("waitress")
+    if not any(isinstance(f, PrintableRecords) for f in log.filters):
+        log.addFilter(PrintableRecords())
 
 
 # -- Waitress internals --------------------------------------------------------------------------

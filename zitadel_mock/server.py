@@ -20,6 +20,7 @@ from .limits import (
     DEFAULT_CONNECTION_LIMIT,
     DEFAULT_HEADER_TIMEOUT,
     Guard,
+    escape_waitress_log,
     fd_bounded_connection_limit,
     mock_channel_class,
     waitress_limits,
@@ -182,6 +183,7 @@ def build_waitress(
     options.setdefault("cleanup_interval", 1)
     # With a pool, waitress warns of every queued request: noise for a mock under load.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    escape_waitress_log()
     dispatcher: Any = _joining_dispatcher() if threads else InlineDispatcher(serving)
     try:
         server: Any = create_server(

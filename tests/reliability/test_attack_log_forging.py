@@ -8,6 +8,7 @@ terminal red.
 
 from __future__ import annotations
 
+import logging
 import re
 import selectors
 import signal
@@ -91,6 +92,18 @@ def test_a_forged_path_is_one_escaped_log_line() -> None:
     ],
 )
 def test_printable_escapes_what_breaks_a_line(text: str, shown: str) -> None:
-    from zitadel_mock.cli import printable
+    from zitadel_mock.limits import printable
 
     assert printable(text) == shown
+
+
+def test_waitress_own_log_lines_are_escaped_too(caplog: pytest.LogCaptureFixture) -> None:
+    """Waitress logs a request's path in a few messages ("Exception while serving PATH")."""
+    from zitadel_mock import MockServer, load_scenario
+
+    with MockServer(load_scenario(QUICKSTART)):
+        pass
+    logging.getLogger("waitress").error("Exception while serving %s", "/x\n2099-01-01 \x1b[31m")
+    assert [record.getMessage() for record in caplog.records] == [
+        r"Exception while serving /x\x0a2099-01-01 \x1b[31m"
+    ]
