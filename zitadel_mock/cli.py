@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_size,
         default=DEFAULT_MAX_BODY_SIZE,
         metavar="BYTES",
-        help="the largest request body accepted; a larger one is answered 413 without being "
-        f"read (default: {DEFAULT_MAX_BODY_SIZE})",
+        help="the largest request body accepted outside the control API (which takes up to "
+        "64 MiB); a larger one is answered 413 without being read "
+        f"(default: {DEFAULT_MAX_BODY_SIZE})",
     )
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
     add_serve_options(serve)

@@ -261,6 +261,10 @@ class MockServer:
     The control API (``/_mock/``) is served on a loopback address, or anywhere with a
     ``control_token`` (then required); ``control=False`` turns it off. ``self.control`` tells
     what was decided once started. ``self.state`` is the default namespace's state.
+
+    ``header_timeout``: seconds for a request line and headers to arrive (a late one is
+    answered 408 and closed). Other keyword arguments are waitress's options; the connection
+    limit defaults to 1000 (``limits.DEFAULT_CONNECTION_LIMIT``) within the open file limit.
     """
 
     def __init__(
