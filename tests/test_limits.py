@@ -7,6 +7,7 @@ import http.client
 import json
 import select
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -289,3 +290,81 @@ def test_a_bad_body_limit_is_one_line(
         main(["serve", "-s", QUICKSTART, f"--max-body-size={value}"])
     assert exited.value.code == 2
     assert capsys.readouterr().err.endswith(f"--max-body-size: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--header-timeout", "soon", "'soon' is not a number of seconds"),
+        ("--header-timeout", "0", "0 is not a number of seconds above 0"),
+        ("--header-timeout", "inf", "inf is not a number of seconds above 0"),
+        ("--connection-limit", "0", "0 is not a positive number"),
+    ],
+)
+def test_a_bad_slow_client_option_is_one_line(
+    option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "-s", QUICKSTART, f"{option}={value}"], serve=lambda args, out: 0)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.endswith(f"{option}: {message}\n")
+
+
+def test_serve_takes_the_slow_client_options() -> None:
+    argv = ["serve", "-s", QUICKSTART, "--header-timeout", "2.5", "--connection-limit", "300"]
+    with build_server(
+        build_parser().parse_args([*argv, "--port", "0"]), load_scenario(QUICKSTART)
+    ) as mock:
+        assert mock.header_timeout == 2.5
+        assert mock._server.adj.connection_limit == 300
+        assert mock._server.adj.asyncore_use_poll  # select stops at descriptor 1024
+    default = build_parser().parse_args(["serve", "-s", QUICKSTART])
+    assert (default.header_timeout, default.connection_limit) == (10.0, 1000)
+
+
+class _Resource:
+    """A stand-in for the ``resource`` module: the descriptor limits, and what was set."""
+
+    RLIMIT_NOFILE = 7
+    RLIM_INFINITY = -1
+
+    def __init__(self, soft: int, hard: int, settable: bool) -> None:
+        self.limits = (soft, hard)
+        self.settable = settable
+
+    def getrlimit(self, which: int) -> tuple[int, int]:
+        assert which == self.RLIMIT_NOFILE
+        return self.limits
+
+    def setrlimit(self, which: int, limits: tuple[int, int]) -> None:
+        if not self.settable:
+            raise ValueError("not allowed")
+        self.limits = limits
+
+
+@pytest.mark.parametrize(
+    ("soft", "hard", "settable", "use_poll", "limit", "soft_after"),
+    [
+        (20000, 20000, True, True, 1000, 20000),  # room enough: nothing changes
+        (1024, 65536, True, True, 1000, 2128),  # raised to twice the need
+        (1024, 1500, True, True, 1000, 1500),  # raised up to the hard limit
+        (1024, 1024, True, True, 960, 1024),  # the hard limit is too low: fewer connections
+        (256, -1, False, True, 192, 256),  # cannot be raised (macOS): fewer connections
+        (20000, 20000, True, False, 500, 20000),  # select (no poll) takes ~512 sockets
+    ],
+)
+def test_the_connection_limit_fits_the_open_file_limit(
+    monkeypatch: pytest.MonkeyPatch,
+    soft: int,
+    hard: int,
+    settable: bool,
+    use_poll: bool,
+    limit: int,
+    soft_after: int,
+) -> None:
+    from zitadel_mock.limits import fd_bounded_connection_limit
+
+    fake = _Resource(soft, hard, settable)
+    monkeypatch.setitem(sys.modules, "resource", fake)
+    assert fd_bounded_connection_limit(1000, use_poll) == limit
+    assert fake.limits == (soft_after, hard)

@@ -140,6 +140,15 @@ def test_a_busy_port_raises_at_start_and_leaves_nothing_open() -> None:
         ({"port": -1}, "the port must be a number from 0 to 65535, not -1"),
         ({"port": "80"}, "the port must be a number from 0 to 65535, not '80'"),
         ({"threads": -1}, "threads must be a whole number, 0 or more, not -1"),
+        ({"header_timeout": 0}, "header_timeout must be a number of seconds above 0, not 0"),
+        (
+            {"header_timeout": float("nan")},
+            "header_timeout must be a number of seconds above 0, not nan",
+        ),
+        (
+            {"header_timeout": "5"},
+            "header_timeout must be a number of seconds above 0, not '5'",
+        ),
     ],
 )
 def test_bad_arguments_are_refused(options: dict[str, object], message: str) -> None:

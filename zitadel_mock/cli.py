@@ -20,7 +20,7 @@ from .cmd_control import (
     whole_number,
 )
 from .errors import ZitadelMockError
-from .limits import DEFAULT_MAX_BODY_SIZE
+from .limits import DEFAULT_MAX_BODY_SIZE, printable
 from .scenario import load_scenario
 
 if TYPE_CHECKING:
@@ -97,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_size,
         default=DEFAULT_MAX_BODY_SIZE,
         metavar="BYTES",
-        help="the largest request body accepted; a larger one is answered 413 without being "
-        f"read (default: {DEFAULT_MAX_BODY_SIZE})",
+        help="the largest request body accepted outside the control API (which takes up to "
+        "64 MiB); a larger one is answered 413 without being read "
+        f"(default: {DEFAULT_MAX_BODY_SIZE})",
     )
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
     add_serve_options(serve)
@@ -144,7 +145,8 @@ def _log_requests(server: MockServer) -> None:
     def log_call(call: Call) -> None:
         fault = call.injected.fault if call.injected is not None else None
         forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
-        log.info("%s %s %s %d%s", call.method, call.path, call.rpc or "-", call.status, forced)
+        method, path = printable(call.method), printable(call.path)
+        log.info("%s %s %s %d%s", method, path, call.rpc or "-", call.status, forced)
 
     server.state.observers.append(log_call)
 

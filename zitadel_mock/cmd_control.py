@@ -45,13 +45,28 @@ _positive = whole_number(1, "a positive number")
 
 
 def _token(value: str) -> str:
-    if not value.strip():
-        raise argparse.ArgumentTypeError("the token is empty")
+    from .control import token_problem
+
+    problem = token_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return value
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} is not a number of seconds above 0")
+    return seconds
 
 
 def add_serve_options(serve: argparse.ArgumentParser) -> None:
     """Add ``--reload``, the control API options and the bounds to ``serve``."""
+    from .limits import DEFAULT_CONNECTION_LIMIT, DEFAULT_HEADER_TIMEOUT
+
     serve.add_argument(
         "--reload",
         action="store_true",
@@ -86,6 +101,23 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         help="namespaces kept besides the default one; the least recently used is "
         "forgotten beyond (default: 1000)",
     )
+    serve.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="SECONDS",
+        help="seconds for a request line and headers to arrive, from their first byte (from "
+        "the connection, for its first request); a late one is answered 408 and the "
+        f"connection closed (default: {DEFAULT_HEADER_TIMEOUT:g})",
+    )
+    serve.add_argument(
+        "--connection-limit",
+        type=_positive,
+        default=DEFAULT_CONNECTION_LIMIT,
+        metavar="N",
+        help="connections served at once; more wait until one closes. Within the open file "
+        f"limit, which is raised if needed (default: {DEFAULT_CONNECTION_LIMIT})",
+    )
 
 
 def build_server(args: argparse.Namespace, scenario: Scenario) -> MockServer:
@@ -104,6 +136,8 @@ def build_server(args: argparse.Namespace, scenario: Scenario) -> MockServer:
         threads=args.threads,
         control=not args.no_control,
         control_token=args.control_token,
+        header_timeout=args.header_timeout,
+        connection_limit=args.connection_limit,
         **waitress_limits(args.max_body_size),
     )
 

@@ -34,6 +34,7 @@ __all__ = [
     "decide_control",
     "is_loopback",
     "mount_control",
+    "token_problem",
 ]
 
 PREFIX = "/_mock"
@@ -97,13 +98,65 @@ def decide_control(host: str, *, enabled: bool = True, token: str | None = None)
     )
 
 
+def _token_bytes(token: str) -> bytes:
+    """The bytes a client sends for ``token``: its UTF-8 form.
+
+    A token read from the command line or the environment holds any byte that is not UTF-8 as
+    a lone surrogate (Python's ``surrogateescape``): written back, it is that byte again.
+    """
+    return token.encode("utf-8", "surrogateescape")
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` could never be sent in a header (so never match), or None if it can be.
+
+    Any text is fine, non-ASCII included (sent as UTF-8); not an empty one, nor one with a
+    control character (a header cannot carry CR, LF or NUL) or with spaces at either end (a
+    header's value is read without them).
+    """
+    if not token.strip():
+        return "the token is empty"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in token):
+        return "the token holds a control character, which no header can carry"
+    if token != token.strip(" "):
+        return "the token starts or ends with a space, which a header value loses"
+    try:
+        _token_bytes(token)
+    except UnicodeEncodeError:
+        return "the token is not valid text: it has a lone surrogate"
+    return None
+
+
+def _header_bytes(value: str) -> bytes:
+    """The bytes a header value was sent as.
+
+    WSGI (PEP 3333) and falcon's ASGI request both give a header value as its bytes decoded as
+    latin-1, whatever they were: encoding back gives them again (a UTF-8 token's, say).
+    """
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire (a test's own environ): take it as text
+        return value.encode("utf-8", "surrogateescape")
+
+
 def _token_matches(req: Any, token: str) -> bool:
     given = req.get_header(TOKEN_HEADER)
     if given is None:
         auth = req.get_header("Authorization") or ""
         scheme, _, value = auth.partition(" ")
         given = value.strip() if scheme.lower() == "bearer" else None
-    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+    if given is None:
+        return False
+    # Bytes against bytes, in constant time, as sent on the wire: the token in UTF-8 (curl, Go,
+    # browsers), or in latin-1 when all of it fits there (Python's http.client, so requests,
+    # sends a str that way). Both are compared always, so the time tells neither.
+    sent = _header_bytes(given)
+    utf8 = hmac.compare_digest(sent, _token_bytes(token))
+    try:
+        latin1 = hmac.compare_digest(sent, token.encode("latin-1"))
+    except UnicodeEncodeError:
+        latin1 = False
+    return utf8 or latin1
 
 
 def _send(resp: Any, reply: Reply, namespace: str | None = None) -> None:

@@ -3,19 +3,28 @@
 Waitress refuses a request whose body is too large (413, told from ``Content-Length`` before a
 byte of the body is read, or while a chunked body comes in), whose request line and headers are
 too large (431), that it cannot parse (400) or whose ``Transfer-Encoding`` it does not support
-(501), and answers 500 when serving a request fails outside the app. Its own answers are plain
-text; ``mock_channel_class`` gives its channel an error task that writes them as every other
-answer of the mock: a ``google.rpc.Status`` envelope with the headers the app puts on every
-answer. The connection is closed after such an answer, as waitress does, and the rest of an
-oversized body is never read.
+(501), and answers 500 when serving a request fails outside the app. On top of that the mock
+refuses a request that carries both ``Content-Length`` and ``Transfer-Encoding`` (400, RFC 9112
+section 6.1: the two framings could be read differently by a proxy, which is how requests are
+smuggled) and one whose request line and headers do not arrive within ``header_timeout`` (408).
+Its own answers are plain text; ``mock_channel_class`` gives its channel an error task that
+writes them as every other answer of the mock: a ``google.rpc.Status`` envelope with the headers
+the app puts on every answer. The connection is closed after such an answer, as waitress does,
+and the rest of an oversized body is never read.
+
+Each route has its own body limit, applied while the body comes in (so a body is read only up
+to its route's limit): the ZITADEL routes and every other path ``max_body_size`` (1 MiB by
+default), the control API ``control.MAX_BODY`` (64 MiB), whose 413 is in the control API's own
+``{"error": ...}`` form.
 
 The gRPC code of each (ZITADEL's reference says nothing about them; its gateway's table maps no
-code to 413 or 431, so the HTTP status is waitress's and the code says what went wrong):
+code to 408, 413 or 431, so the HTTP status is waitress's and the code says what went wrong):
 
 ======  ==========================  ===================================================
 HTTP    code                        why
 ======  ==========================  ===================================================
 400     3 INVALID_ARGUMENT          the table's own pair for a request that is wrong
+408     4 DEADLINE_EXCEEDED         the request's deadline passed before it was read
 413     8 RESOURCE_EXHAUSTED        what gRPC answers a message over its size limit
 431     8 RESOURCE_EXHAUSTED        the same, for the request line and headers
 500     13 INTERNAL                 the table's pair
@@ -24,10 +33,25 @@ HTTP    code                        why
 
 413 and 431 keep their statuses rather than the table's 429 for code 8: a 429 tells a client
 to try again later, and the same request would be refused again.
+
+Slow clients: waitress serves ``connection_limit`` connections (100 by default) and stops
+accepting beyond, and its idle timer (``channel_timeout``) restarts on every byte, so a client
+that trickles its headers holds its connection for ever, and about 100 of them starve everyone
+else. Here the limit is raised (``DEFAULT_CONNECTION_LIMIT``, within the process's file
+descriptor limit, raised towards its hard limit if needed, and served with ``poll``, which has
+no 1024-descriptor bound), a request line and headers must arrive within ``header_timeout``
+seconds of their first byte (of the connection, for its first request), and while more than
+half the connection limit is in use, an idle keep-alive connection is closed after
+``header_timeout`` seconds instead of ``channel_timeout``.
 """
 
 from __future__ import annotations
 
+import copy
+import json
+import logging
+import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,16 +60,32 @@ from .codes import ZError
 from .wire import error_body
 
 __all__ = [
+    "DEFAULT_CONNECTION_LIMIT",
+    "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_HEADER_SIZE",
     "FIXED_HEADERS",
+    "Guard",
+    "fd_bounded_connection_limit",
     "limit_answer",
     "mock_channel_class",
+    "printable",
     "waitress_limits",
 ]
 
 DEFAULT_MAX_BODY_SIZE = 1 << 20  # bytes: the largest request body accepted (the routes ignore it)
 DEFAULT_MAX_HEADER_SIZE = 1 << 18  # bytes: request line and headers (waitress's own default)
+# Seconds for a request line and headers to arrive: a real client sends them at once; a few
+# seconds is plenty even on a loaded CI machine, and short enough that slow clients leave.
+DEFAULT_HEADER_TIMEOUT = 10.0
+# Connections served at once (waitress's default is 100). Each costs one descriptor and a few
+# KiB; every turn of the serving loop polls them all, so the bound also bounds that work.
+DEFAULT_CONNECTION_LIMIT = 1000
+# Descriptors left for everything else in the process: the listening socket, the loop's
+# trigger, spilled bodies, log files, and a test suite's own clients in the same process.
+FD_RESERVE = 64
+# Without poll (Windows), waitress uses select, which takes at most about 512 sockets there.
+SELECT_CONNECTION_LIMIT = 500
 
 # The headers the app puts on every answer, besides Content-Type and Expires (see app._send).
 FIXED_HEADERS = (
@@ -55,7 +95,8 @@ FIXED_HEADERS = (
 )
 
 # waitress's status -> the gRPC code of the envelope
-CODES = {400: 3, 413: 8, 431: 8, 500: 13, 501: 12}
+CODES = {400: 3, 408: 4, 413: 8, 431: 8, 500: 13, 501: 12}
+CONTROL_PREFIX = "/_mock"  # control.PREFIX, not imported: control imports falcon, this must not
 
 
 def waitress_limits(
@@ -82,6 +123,8 @@ def limit_answer(status: int, detail: str, adj: Any) -> tuple[int, bytes]:
         )
     elif status == 400:
         message = f"malformed request: {detail}"
+    elif status == 408:
+        message = f"request timeout: {detail}"
     elif status == 501:
         message = f"not implemented: {detail}"
     else:  # never the traceback that waitress may put in its text
@@ -89,12 +132,210 @@ def limit_answer(status: int, detail: str, adj: Any) -> tuple[int, bytes]:
     return code, error_body(ZError(code, message))
 
 
-def mock_channel_class(base: type[Any], now_ns: Callable[[], int] | None = None) -> type[Any]:
-    """A subclass of waitress's channel class ``base`` whose error answers are JSON envelopes.
+def control_too_large(limit: int) -> bytes:
+    """The control API's 413 body, as ``control`` words it for a body over its limit."""
+    reply = {"error": f"the body is larger than {limit} bytes"}
+    return (json.dumps(reply, indent=2, ensure_ascii=False) + "\n").encode()
 
-    ``now_ns`` is the clock of the ``Expires`` header (the state's: a scenario may freeze it;
-    default: the wall clock). Only ``error_task_class`` is set: a subclass may set its own
-    ``task_class``.
+
+def is_control_path(path: str) -> bool:
+    """Whether the control API's sink (``/_mock(/|$)``) serves ``path``."""
+    rest = path[len(CONTROL_PREFIX) :]
+    return path.startswith(CONTROL_PREFIX) and (not rest or rest[0] == "/")
+
+
+# What a request may hold that a log line must not show as is: C0 controls (CR and LF would
+# start a forged line, ESC a terminal sequence), DEL, C1 controls (NEL ends a line for some
+# readers), the Unicode line and paragraph separators, and the backslash that escapes them.
+_UNPRINTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\\":
+        return "\\\\"
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` from a request, safe in a log line: no character that breaks or forges a line.
+
+    Each control character is written as a Python escape (``\\n`` as ``\\x0a``, U+2028 as
+    ``\\u2028``) and a backslash as two, so the line still tells exactly what was sent.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def fd_bounded_connection_limit(wanted: int, use_poll: bool) -> int:
+    """The connection limit to serve with: ``wanted``, within what the descriptors allow.
+
+    Raises the process's soft descriptor limit towards the hard one when ``wanted`` does not
+    fit (to twice the need, so that the rest of the process, e.g. a test suite's own clients,
+    keeps room); when even the hard limit is too low, serves fewer connections.
+    """
+    if not use_poll:
+        wanted = min(wanted, SELECT_CONNECTION_LIMIT)
+    try:
+        import resource
+    except ImportError:  # Windows: no descriptor limit to read
+        return wanted
+    need = wanted + FD_RESERVE
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < need:
+        target = 2 * need if hard == resource.RLIM_INFINITY else min(hard, 2 * need)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):  # e.g. macOS caps it below an "unlimited" hard limit
+            logging.getLogger("zitadel_mock").warning(
+                "cannot raise the open file limit from %d to %d", soft, target
+            )
+    if soft != resource.RLIM_INFINITY and soft < need:
+        return max(soft - FD_RESERVE, soft // 2, 1)
+    return wanted
+
+
+class PrintableRecords(logging.Filter):
+    """Escapes what a request put in a log record: waitress logs a request's path as it was
+    sent ("Exception while serving /x..."), newlines and terminal sequences included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = printable(record.getMessage()), None
+        return True
+
+
+def escape_waitress_log() -> None:
+    """Have every record of the ``waitress`` logger escaped (once per process)."""
+    log = logging.getLogger("waitress")
+    if not any(isinstance(f, PrintableRecords) for f in log.filters):
+        log.addFilter(PrintableRecords())
+
+
+# -- Waitress internals --------------------------------------------------------------------------
+#
+# Everything below overrides parts of waitress that are not its public API; checked on waitress
+# 3.0.0, 3.0.1 and 3.0.2 (pyproject allows >=3.0). What is used, and how:
+#
+# - ``HTTPChannel``: ``error_task_class`` and ``parser_class`` (class attributes it reads per
+#   request), ``received`` (extended: it notes when a request's head began), ``request`` (the
+#   request being received), ``requests`` and ``requests_lock`` (the queue of received
+#   requests), ``will_close``, ``close_when_flushed``, ``total_outbufs_len``,
+#   ``last_activity`` and ``server.add_task``;
+# - ``HTTPRequestParser``: ``parse_header`` (extended: framing checks, the route's body limit),
+#   ``adj`` (read for the body limit after the head is parsed), ``headers``, ``chunked``,
+#   ``version``, ``path``, ``headers_finished``, ``completed``, ``error``;
+# - ``waitress.utilities.Error`` (``code``, ``reason``, ``body``) for the 408;
+# - the server's ``maintenance(now)`` (run by the loop every ``cleanup_interval`` seconds) and
+#   ``active_channels``.
+#
+# server.py and netfaults.py override other parts (the dispatcher, the loop's wake-up, the
+# WSGI task); each says so where it does.
+
+
+def _request_timeout(detail: str) -> Any:
+    from waitress.utilities import Error
+
+    class RequestTimeout(Error):
+        code = 408
+        reason = "Request Timeout"
+
+    return RequestTimeout(detail)
+
+
+def _route_parser(base: type[Any], control_adj: Any) -> type[Any]:
+    """Waitress's parser, refusing ambiguous framing and taking each route's body limit."""
+    from waitress.parser import ParsingError
+
+    class RouteParser(base):  # type: ignore[misc]
+        control = False  # the request is the control API's (its 413 is in its form)
+
+        def parse_header(self, header_plus: bytes) -> None:
+            super().parse_header(header_plus)
+            # Waitress pops an HTTP/1.1 Transfer-Encoding once it has read it (``chunked``)
+            # and leaves an HTTP/1.0 one in the headers, unread.
+            framed = self.chunked or "TRANSFER_ENCODING" in self.headers
+            if framed and "CONTENT_LENGTH" in self.headers:
+                # RFC 9112 6.1: a proxy may frame by one and us by the other; the body could
+                # then hide a second request. Refused, and the connection closed.
+                raise ParsingError("Content-Length and Transfer-Encoding together")
+            if framed and self.version != "1.1":
+                raise ParsingError(f"Transfer-Encoding in an HTTP/{self.version or '0.9'} request")
+            if control_adj is not None and is_control_path(self.path):
+                # Read by ``received`` for the body's limit once this returns.
+                self.adj = control_adj
+                self.control = True
+
+    return RouteParser
+
+
+class Guard:
+    """One server's deadlines for slow and idle connections (``maintenance``).
+
+    Runs on the serving loop's thread, as waitress's own maintenance does; the channels' own
+    notes (``head``, ``head_since``) are written by that thread only.
+    """
+
+    def __init__(self, server: Any, header_timeout: float) -> None:
+        self.server = server
+        self.header_timeout = header_timeout
+        self.waitress_maintenance = server.maintenance
+
+    def maintenance(self, now: float) -> None:
+        self.waitress_maintenance(now)  # idle past channel_timeout
+        server, timeout = self.server, self.header_timeout
+        channels = list(server.active_channels.values())
+        crowded = 2 * len(channels) > server.adj.connection_limit
+        monotonic = time.monotonic()
+        for channel in channels:
+            if (
+                channel.requests  # being served: the wait is the mock's, not the client's
+                or channel.will_close
+                or channel.close_when_flushed
+                or channel.total_outbufs_len  # an answer still going out
+            ):
+                continue
+            if channel.head is not None or channel.fresh:
+                if monotonic - channel.head_since >= timeout:
+                    self.time_out(channel)
+            elif channel.request is None and crowded and now - channel.last_activity >= timeout:
+                channel.will_close = True  # idle between requests, while others need the room
+
+    def time_out(self, channel: Any) -> None:
+        """Answer 408 to a request whose head is late; close a connection that sent nothing."""
+        if channel.head is None:
+            channel.will_close = True
+            return
+        with channel.requests_lock:
+            late = channel.request
+            if channel.requests or late is not channel.head:
+                return
+            late.close()
+            # The error task reads the version and headers of its request: a parsed one.
+            answer = channel.parser_class(channel.adj)
+            answer.parse_header(b"GET / HTTP/1.1\r\n")
+            answer.error = _request_timeout(
+                f"the request line and headers did not arrive within {self.header_timeout:g} s"
+            )
+            answer.completed = True
+            channel.request = channel.head = None
+            channel.requests.append(answer)  # not readable from now on: the rest is not read
+        channel.server.add_task(channel)
+
+
+def mock_channel_class(
+    base: type[Any],
+    now_ns: Callable[[], int] | None = None,
+    adj: Any = None,
+    control_max_body: int | None = None,
+) -> type[Any]:
+    """A subclass of waitress's channel class ``base``: the mock's error answers and limits.
+
+    Its error answers are JSON envelopes; ``now_ns`` is the clock of their ``Expires`` header
+    (the state's: a scenario may freeze it; default: the wall clock). ``control_max_body``: the
+    control API's body limit, with the server's options ``adj`` (None: no control API, its
+    paths take the server's limit). It notes
+    when each request's head began, for ``Guard``. ``task_class`` is left for a subclass.
     """
     error_base: Any = base.error_task_class
     clock = now_ns or wall_clock_ns
@@ -103,23 +344,58 @@ def mock_channel_class(base: type[Any], now_ns: Callable[[], int] | None = None)
         """Waitress's error answer, as a ``google.rpc.Status`` with the mock's headers."""
 
         def execute(self) -> None:
-            error = self.request.error
-            _, body = limit_answer(error.code, str(error.body), self.channel.server.adj)
+            request, error = self.request, self.request.error
             self.status = f"{error.code} {error.reason}"
-            self.response_headers.extend(
-                [
-                    ("Content-Type", "application/json"),
-                    *FIXED_HEADERS,
-                    ("Expires", http_date(clock())),
-                ]
-            )
+            if error.code == 413 and request.control:
+                body = control_too_large(request.adj.max_request_body_size - 1)
+                self.response_headers.extend(
+                    [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+                )
+            else:
+                _, body = limit_answer(error.code, str(error.body), request.adj)
+                self.response_headers.extend(
+                    [
+                        ("Content-Type", "application/json"),
+                        *FIXED_HEADERS,
+                        ("Expires", http_date(clock())),
+                    ]
+                )
             self.set_close_on_finish()
+            # Closed whatever the request asked: without this, an HTTP/1.0 keep-alive request
+            # would get both "Connection: close" and waitress's "Connection: Keep-Alive".
+            request.headers.pop("CONNECTION", None)
             self.content_length = len(body)
             self.write(body)
 
     class MockChannel(base):  # type: ignore[misc]
-        """Waitress's channel; its own error answers are ZITADEL's envelope (``JsonErrorTask``)."""
+        """Waitress's channel with the mock's error answers, limits and deadline notes."""
 
         error_task_class = JsonErrorTask
+        head: Any = None  # the request whose line and headers are coming in, if any
+        head_since = 0.0  # when its first byte came (monotonic); for the first, the connection
+        fresh = True  # nothing received yet
 
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            self.head_since = time.monotonic()
+            super().__init__(*args, **kwargs)
+
+        def received(self, data: bytes) -> bool:
+            done: bool = super().received(data)
+            request = self.request
+            if request is None or request.headers_finished:
+                self.head = None
+            elif request is not self.head:
+                self.head = request
+                if not self.fresh:  # a connection's first request counts from the connection
+                    self.head_since = time.monotonic()
+            if data:
+                self.fresh = False
+            return done
+
+    control_adj = None
+    if control_max_body is not None and adj is not None:
+        # The server's options, but the control API's body limit (waitress's bound is one more).
+        control_adj = copy.copy(adj)
+        control_adj.max_request_body_size = control_max_body + 1
+    MockChannel.parser_class = _route_parser(base.parser_class, control_adj)
     return MockChannel

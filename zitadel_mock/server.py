@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 import socket
 import threading
 from collections import deque
@@ -11,10 +12,19 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from . import control as control_api
 from .app import create_app
-from .control import ControlDecision, decide_control
+from .control import ControlDecision, decide_control, token_problem
 from .errors import ServerError
-from .limits import mock_channel_class, waitress_limits
+from .limits import (
+    DEFAULT_CONNECTION_LIMIT,
+    DEFAULT_HEADER_TIMEOUT,
+    Guard,
+    escape_waitress_log,
+    fd_bounded_connection_limit,
+    mock_channel_class,
+    waitress_limits,
+)
 from .model import Scenario
 from .namespaces import Namespaces
 from .netfaults import HandOff, Serving, fault_channel
@@ -156,6 +166,9 @@ def build_waitress(
     threads: int,
     serving: Serving | None = None,
     now_ns: Callable[[], int] | None = None,
+    *,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    control_max_body: int | None = None,
     **options: Any,
 ) -> Any:
     """A waitress server on a bound socket: inline (``threads=0``) or with a worker pool.
@@ -164,11 +177,23 @@ def build_waitress(
     threads. ``server.stopping`` set wakes every waiting answer at once. Waitress's own error
     answers (a body or headers over the limits, a malformed request) are ZITADEL's envelope,
     their ``Expires`` from ``now_ns``; ``options`` may set other limits (``limits``).
+    ``header_timeout``: seconds for a request line and headers to arrive (``limits.Guard``);
+    ``control_max_body``: the control API's body limit, if it is served.
     """
+    from waitress.adjustments import asbool
     from waitress.server import create_server
 
+    # poll has no bound on descriptor numbers; select stops at 1024 (and ~512 on Windows).
+    options.setdefault("asyncore_use_poll", hasattr(select, "poll"))
+    options["connection_limit"] = fd_bounded_connection_limit(
+        options.get("connection_limit", DEFAULT_CONNECTION_LIMIT),
+        asbool(options["asyncore_use_poll"]),
+    )
+    # The deadlines are checked in waitress's maintenance, every cleanup_interval seconds.
+    options.setdefault("cleanup_interval", 1)
     # With a pool, waitress warns of every queued request: noise for a mock under load.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    escape_waitress_log()
     dispatcher: Any = _joining_dispatcher() if threads else InlineDispatcher(serving)
     try:
         server: Any = create_server(
@@ -194,7 +219,11 @@ def build_waitress(
         server.adj.outbuf_high_watermark = 1 << 62
         dispatcher.handoff = HandOff(_waker(server))
         dispatcher.started = dispatcher.handoff.started
-    server.channel_class = mock_channel_class(server.channel_class, now_ns)
+    server.channel_class = mock_channel_class(
+        server.channel_class, now_ns, server.adj, control_max_body
+    )
+    # Waitress's maintenance, run by its loop, also enforces the mock's deadlines.
+    server.maintenance = Guard(server, header_timeout).maintenance
     # Requests carry a Wire to their connection: faults and interruptible waits (netfaults).
     # Last, so that it extends whichever channel class was chosen above.
     server.stopping = threading.Event()
@@ -242,6 +271,10 @@ class MockServer:
     The control API (``/_mock/``) is served on a loopback address, or anywhere with a
     ``control_token`` (then required); ``control=False`` turns it off. ``self.control`` tells
     what was decided once started. ``self.state`` is the default namespace's state.
+
+    ``header_timeout``: seconds for a request line and headers to arrive (a late one is
+    answered 408 and closed). Other keyword arguments are waitress's options; the connection
+    limit defaults to 1000 (``limits.DEFAULT_CONNECTION_LIMIT``) within the open file limit.
     """
 
     def __init__(
@@ -253,12 +286,25 @@ class MockServer:
         threads: int = 0,
         control: bool = True,
         control_token: str | None = None,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         **waitress_options: Any,
     ) -> None:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ServerError(f"the port must be a number from 0 to 65535, not {port!r}")
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise ServerError(f"threads must be a whole number, 0 or more, not {threads!r}")
+        if (
+            isinstance(header_timeout, bool)
+            or not isinstance(header_timeout, (int, float))
+            or not 0 < header_timeout < float("inf")
+        ):
+            raise ServerError(
+                f"header_timeout must be a number of seconds above 0, not {header_timeout!r}"
+            )
+        if control_token is not None:
+            problem = token_problem(control_token)
+            if problem is not None:
+                raise ServerError(f"control_token: {problem}")
         self.namespaces = scenario if isinstance(scenario, Namespaces) else Namespaces(scenario)
         self.state = self.namespaces.default
         self._control = (control, control_token)
@@ -266,6 +312,7 @@ class MockServer:
         self.host = host
         self.port = port
         self.threads = threads
+        self.header_timeout = float(header_timeout)
         self._options = waitress_options
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -294,7 +341,15 @@ class MockServer:
             listener.close()
             raise
         self._server = build_waitress(
-            app, listener, self.threads, self.state.serving, self.state.now_ns, **self._options
+            app,
+            listener,
+            self.threads,
+            self.state.serving,
+            self.state.now_ns,
+            header_timeout=self.header_timeout,
+            # Read now, not at import: the limit is the control module's (tests lower it).
+            control_max_body=control_api.MAX_BODY if self.control.enabled else None,
+            **self._options,
         )
         self._dispatcher = self._server.task_dispatcher
         # The socket is bound and listening: connections queue in the backlog from here on.
