@@ -426,6 +426,31 @@ def test_a_run_inside_a_test_has_its_own_switch(project: pytest.Pytester) -> Non
     run(project, "--zitadel-mock").assert_outcomes(passed=1)
 
 
+def test_a_configured_run_inside_a_test_leaves_the_tests_mock_alone(
+    project: pytest.Pytester,
+) -> None:
+    # A test that configures pytest in process (its config stays configured until the test
+    # ends) and then asks for the mock: the mock is that of the run the test belongs to.
+    project.makepyfile(
+        test_a="""
+        from helpers import DEFAULT, factors
+
+        pytest_plugins = ["pytester"]
+
+        def test_outer(pytester, request):
+            pytester.parseconfigure("-p", "no:cacheprovider")  # the mock off in that config
+            mock = request.getfixturevalue("zitadel_mock")
+            assert factors(mock) == (200, DEFAULT)
+
+        def test_outer_on(pytester, request):
+            pytester.parseconfigure("-p", "no:cacheprovider", "--zitadel-mock")
+            mock = request.getfixturevalue("zitadel_mock")
+            assert factors(mock) == (200, DEFAULT)
+        """
+    )
+    run(project, "--zitadel-mock", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_session_fixture_for_one_long_lived_server(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_a="""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 import zipfile
@@ -10,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-import zitadel_mock  # noqa: F401  (see test_plugin.py: imported before pytester's runs)
+import zitadel_mock  # (see test_plugin.py: imported before pytester's runs)
 
 pytest_plugins = ["pytester"]
 
@@ -49,6 +50,28 @@ def test_a_consumer_package_named_pytest_plugin(consumer: pytest.Pytester) -> No
     # ``pytest_plugin`` broke ``python -m pytest`` too, at start-up; CI's run of
     # examples/consumer against the wheel covers that. An editable install hides it.)
     consumer.runpytest(*QUIET, "--zitadel-mock").assert_outcomes(passed=1)
+
+
+def test_the_plugin_imports_only_public_names() -> None:
+    # The package's modules may move; its public names (``__all__``) stay.
+    tree = ast.parse((ROOT / "pytest_plugin" / "plugin.py").read_text())
+    imported = {
+        (node.module, alias.name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("zitadel_mock")
+        for alias in node.names
+    }
+    modules = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.startswith("zitadel_mock")
+    }
+    assert modules <= {"zitadel_mock"}
+    assert imported
+    assert {module for module, _ in imported} == {"zitadel_mock"}
+    assert {name for _, name in imported} <= set(zitadel_mock.__all__)
 
 
 def _check_wheel() -> ModuleType:
