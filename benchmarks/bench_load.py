@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from zitadel_mock import State, create_app, parse_scenario
-from zitadel_mock.generate import Options
+from zitadel_mock.answers import Request, handle
+from zitadel_mock.generate.options import Options
+from zitadel_mock.generate.population import build_population
+from zitadel_mock.generate.writer import render
 from zitadel_mock.ids import IdGenerator
 from zitadel_mock.model import User
-from zitadel_mock.population import build_population
-from zitadel_mock.render import render
-from zitadel_mock.service import Request, handle
 
 PY = sys.executable
 SIZES = ((10, 100), (100, 100), (1000, 100))  # orgs x users per org

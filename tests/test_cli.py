@@ -22,7 +22,7 @@ import requests
 from support import SECOND_FACTORS, bearer
 
 from zitadel_mock import __version__
-from zitadel_mock.cli import build_parser, main
+from zitadel_mock.cli.main import build_parser, main
 
 ROOT = Path(__file__).parent.parent
 QUICKSTART = str(ROOT / "fixtures" / "quickstart.yaml")

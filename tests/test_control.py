@@ -28,8 +28,8 @@ from support import (
 )
 
 from zitadel_mock import MockServer, ScenarioError, State, parse_scenario
-from zitadel_mock.control_ops import OPERATIONS
-from zitadel_mock.openapi import openapi_document
+from zitadel_mock.control.openapi import openapi_document
+from zitadel_mock.control.ops import OPERATIONS
 
 DOC = openapi_document("/_mock")
 _TEMPLATES = [

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from zitadel_mock import load_scenario
-from zitadel_mock.cli import main
-from zitadel_mock.cmd_control import TOKEN_ENV, ServeExtras, build_server
+from zitadel_mock.cli.main import main
+from zitadel_mock.cli.serve import TOKEN_ENV, ServeExtras, build_server
 
 QUICKSTART = str(Path(__file__).resolve().parent.parent / "fixtures" / "quickstart.yaml")
 

@@ -9,7 +9,7 @@ import requests
 from support import MAIN, SECOND_FACTORS, bearer, scenario
 
 from zitadel_mock import MockServer, State
-from zitadel_mock.control import ControlOptions, decide_control, is_loopback
+from zitadel_mock.control.http import ControlOptions, decide_control, is_loopback
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_the_token_opens_it(guarded: MockServer, headers: dict[str, str]) -> Non
 
 
 def test_an_oversized_body_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("zitadel_mock.control.MAX_BODY", 100)
+    monkeypatch.setattr("zitadel_mock.control.http.MAX_BODY", 100)
     with MockServer(State(scenario(MAIN))) as mock:
         body = {"code": 14, "message": "x" * 200}
         answer = requests.post(f"{mock.url}/_mock/errors", json=body)

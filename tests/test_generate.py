@@ -17,13 +17,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zitadel_mock import Factor, FactorState, State, load_scenario, parse_scenario
-from zitadel_mock.generate import Options, parse_factor_mix
+from zitadel_mock.answers import Request, handle
+from zitadel_mock.generate.options import Options, parse_factor_mix
+from zitadel_mock.generate.population import Population, build_population
+from zitadel_mock.generate.writer import CLOCK, render, yaml_scalar
 from zitadel_mock.ids import IdGenerator, decode
 from zitadel_mock.model import Scenario, User, UserType
-from zitadel_mock.population import Population, build_population
-from zitadel_mock.render import CLOCK, render, yaml_scalar
-from zitadel_mock.schema import scenario_schema
-from zitadel_mock.service import Request, handle
+from zitadel_mock.scenario.schema import scenario_schema
 
 SMALL = Options(orgs=3, users_per_org=12, seed=7)
 

@@ -7,10 +7,10 @@ import textwrap
 
 import pytest
 
-import zitadel_mock
+import zitadel_mock.generate
 from zitadel_mock import ScenarioError, State, parse_scenario
+from zitadel_mock.answers import Request, handle
 from zitadel_mock.model import Scenario, UserType
-from zitadel_mock.service import Request, handle
 
 ACME = """\
 version: 1
@@ -207,8 +207,8 @@ def test_without_orgs_or_a_block_orgs_are_still_required() -> None:
 
 def test_without_faker_the_block_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "faker", None)  # what an import of a missing module meets
-    monkeypatch.delitem(sys.modules, "zitadel_mock.population", raising=False)
-    monkeypatch.delattr(zitadel_mock, "population", raising=False)
+    monkeypatch.delitem(sys.modules, "zitadel_mock.generate.population", raising=False)
+    monkeypatch.delattr(zitadel_mock.generate, "population", raising=False)
     with pytest.raises(ScenarioError) as raised:
         load("version: 1\ngenerate: {orgs: 1, users_per_org: 1}\n")
     assert str(raised.value) == (

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import zitadel_mock
+import zitadel_mock.generate
 from zitadel_mock import load_scenario
-from zitadel_mock.cli import main
-from zitadel_mock.generate import Options, parse_factor_mix
-from zitadel_mock.render import render
+from zitadel_mock.cli.main import main
+from zitadel_mock.generate.options import Options, parse_factor_mix
+from zitadel_mock.generate.writer import render
 
 BASE = ["generate", "--orgs", "2", "--users-per-org", "5", "--seed", "3"]
 
@@ -151,8 +151,8 @@ def test_without_faker_the_command_says_how_to_get_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setitem(sys.modules, "faker", None)
-    monkeypatch.delitem(sys.modules, "zitadel_mock.population", raising=False)
-    monkeypatch.delattr(zitadel_mock, "population", raising=False)
+    monkeypatch.delitem(sys.modules, "zitadel_mock.generate.population", raising=False)
+    monkeypatch.delattr(zitadel_mock.generate, "population", raising=False)
     with pytest.raises(SystemExit) as exited:
         main(BASE)
     assert exited.value.code == 2

@@ -17,8 +17,8 @@ import requests
 from schema_facts import SECOND_FACTORS, check_answer
 
 from zitadel_mock import MockServer, State, load_scenario, parse_scenario
-from zitadel_mock.cli import build_parser, main
-from zitadel_mock.cmd_control import build_server
+from zitadel_mock.cli.main import build_parser, main
+from zitadel_mock.cli.serve import build_server
 from zitadel_mock.limits import DEFAULT_MAX_BODY_SIZE, limit_answer, waitress_limits
 
 SCENARIO = """

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zitadel_mock.errors import ScenarioError
-from zitadel_mock.fields import Invalid
-from zitadel_mock.generate import Options, parse_factor_mix
+from zitadel_mock.generate.options import Options, parse_factor_mix
+from zitadel_mock.generate.writer import scenario_data
 from zitadel_mock.model import (
     AuthFactor,
     Factor,
@@ -21,10 +21,10 @@ from zitadel_mock.model import (
     new_auth_factor,
     new_user,
 )
-from zitadel_mock.orgs import HandWritten, _Reader
-from zitadel_mock.orgs_fast import read_orgs_fast
-from zitadel_mock.render import scenario_data
-from zitadel_mock.source import parse_text
+from zitadel_mock.scenario.fields import Invalid
+from zitadel_mock.scenario.orgs import HandWritten, _Reader
+from zitadel_mock.scenario.orgs_fast import read_orgs_fast
+from zitadel_mock.scenario.source import parse_text
 
 ROOT = Path(__file__).parent.parent
 FILES = sorted([*ROOT.glob("fixtures/*.yaml"), *ROOT.glob("tests/broken/*.yaml")])

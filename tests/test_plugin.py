@@ -500,14 +500,14 @@ def test_server_side_exception_fails_the_test_that_caused_it(project: pytest.Pyt
             raise RuntimeError("broken inside the mock")
 
         def test_passes_but_the_mock_broke(zitadel_mock, monkeypatch):
-            monkeypatch.setattr("zitadel_mock.app.handle", boom)
+            monkeypatch.setattr("zitadel_mock.protocols.rest.app.handle", boom)
             assert factors(zitadel_mock)[0] == 500
 
         def test_next_is_fine(zitadel_mock):
             assert factors(zitadel_mock)[0] == 200
 
         def test_fails_and_the_mock_broke(zitadel_mock, monkeypatch):
-            monkeypatch.setattr("zitadel_mock.app.handle", boom)
+            monkeypatch.setattr("zitadel_mock.protocols.rest.app.handle", boom)
             assert factors(zitadel_mock)[0] == 200
         """
     )
@@ -544,7 +544,7 @@ def test_exception_caused_by_a_fixture_teardown_is_reported(project: pytest.Pyte
         @pytest.fixture
         def client(zitadel_mock, monkeypatch):
             yield zitadel_mock
-            monkeypatch.setattr("zitadel_mock.app.handle", boom)
+            monkeypatch.setattr("zitadel_mock.protocols.rest.app.handle", boom)
             factors(zitadel_mock)  # a last call on the way out
 
         def test_uses_the_client(client):

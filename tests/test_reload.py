@@ -16,8 +16,8 @@ import requests
 from support import SECOND_FACTORS, bearer
 
 from zitadel_mock import MockServer, ScenarioError, load_scenario
+from zitadel_mock.cli.reload import Reloader
 from zitadel_mock.namespaces import Namespaces
-from zitadel_mock.reload import Reloader
 
 
 def scenario_text(*factors: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from zitadel_mock import ScenarioError, load_scenario, parse_scenario, scenario_from_data
-from zitadel_mock import scenario as scenario_module
+from zitadel_mock.scenario import read as scenario_module
 
 BROKEN = Path(__file__).parent / "broken"
 

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from zitadel_mock import ScenarioError, load_scenario, parse_scenario
-from zitadel_mock.schema import CLOCK_PATTERN, LOADER_ONLY, scenario_schema
-from zitadel_mock.source import parse_text
+from zitadel_mock.scenario.schema import CLOCK_PATTERN, LOADER_ONLY, scenario_schema
+from zitadel_mock.scenario.source import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SUFFIXES = (".yaml", ".yml", ".json")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from zitadel_mock import ScenarioError, load_scenario
-from zitadel_mock.cli import main
+from zitadel_mock.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

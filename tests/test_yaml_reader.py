@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zitadel_mock.generate import Options
-from zitadel_mock.render import render
-from zitadel_mock.yaml_reader import (
+from zitadel_mock.generate.options import Options
+from zitadel_mock.generate.writer import render
+from zitadel_mock.scenario.yaml_reader import (
     MAX_ALIAS_VALUES,
     MAX_DEPTH,
     DuplicateKey,

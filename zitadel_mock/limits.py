@@ -57,7 +57,7 @@ from typing import Any
 
 from .clock import http_date, wall_clock_ns
 from .codes import ZError
-from .wire import error_body
+from .protocols.rest.protojson import error_body
 
 __all__ = [
     "DEFAULT_CONNECTION_LIMIT",

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from . import control as control_api
-from .app import create_app
-from .control import ControlDecision, decide_control, token_problem
+from .control import http as control_api
+from .control.http import ControlDecision, decide_control, token_problem
 from .errors import ServerError
 from .limits import (
     DEFAULT_CONNECTION_LIMIT,
@@ -27,7 +26,9 @@ from .limits import (
 )
 from .model import Scenario
 from .namespaces import Namespaces
-from .netfaults import HandOff, Serving, fault_channel
+from .protocols.rest.app import create_app
+from .protocols.rest.connection import HandOff, fault_channel
+from .serving import Serving
 from .state import State
 
 __all__ = ["MockServer"]

@@ -20,10 +20,8 @@ import faker
 from faker.config import AVAILABLE_LOCALES
 from faker.decode import unidecode
 
-from .fields import did_you_mean
-from .generate import FactorMix, Options
-from .ids import IdGenerator, IdStream
-from .model import (
+from ..ids import IdGenerator, IdStream
+from ..model import (
     AUTH_FACTOR_TYPES,
     AuthFactor,
     Factor,
@@ -37,6 +35,8 @@ from .model import (
     new_auth_factor,
     new_user,
 )
+from ..scenario.fields import did_you_mean
+from .options import FactorMix, Options
 
 __all__ = ["FAKER_VERSION", "Population", "build_population", "locale_problem"]
 

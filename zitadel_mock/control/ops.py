@@ -10,8 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .bigints import MAX_DIGITS, is_digit_limit, locate_json, too_long_message
-from .control_wire import (
+from ..errors import ScenarioError
+from ..faults import total_times
+from ..journal import Call, did_you_mean, known_names, parse_status, resolve, select, shown
+from ..model import RPCS, Factor, Scenario
+from ..namespaces import NamespacesFull
+from ..scenario.bigints import MAX_DIGITS, is_digit_limit, locate_json, too_long_message
+from ..scenario.fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
+from ..scenario.read import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
+from ..scenario.source import format_path
+from ..state import State
+from .forms import (
     ControlError,
     ControlRequest,
     Operation,
@@ -22,15 +31,6 @@ from .control_wire import (
     token_json,
     user_json,
 )
-from .errors import ScenarioError
-from .faults import total_times
-from .fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
-from .journal import Call, did_you_mean, known_names, parse_status, resolve, select, shown
-from .model import RPCS, Factor, Scenario
-from .namespaces import NamespacesFull
-from .scenario import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
-from .source import format_path
-from .state import State
 
 __all__ = ["OPERATIONS", "install_scenario", "read_scenario", "replace_scenario"]
 

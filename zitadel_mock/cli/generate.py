@@ -10,9 +10,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from .errors import ZitadelMockError
-from .fields import Invalid, expect_int
-from .generate import (
+from ..errors import ZitadelMockError
+from ..generate.block import require_faker
+from ..generate.options import (
     DEFAULT_FACTORS,
     MAX_USERS,
     Options,
@@ -20,10 +20,10 @@ from .generate import (
     parse_factor_mix,
     parse_locale,
     parse_share,
-    require_faker,
 )
-from .render import render
-from .scenario import MAX_FILE_SIZE
+from ..generate.writer import render
+from ..scenario.fields import Invalid, expect_int
+from ..scenario.read import MAX_FILE_SIZE
 
 __all__ = ["add_parser", "run"]
 
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         require_faker(())
     except Invalid as exc:
         parser.error(exc.message)
-    from .population import locale_problem
+    from ..generate.population import locale_problem
 
     problem = locale_problem(args.locale)
     if problem is not None:

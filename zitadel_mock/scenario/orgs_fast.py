@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fields import Invalid, parse_auth_factor, parse_policy
-from .ids import IdGenerator
-from .model import (
+from ..ids import IdGenerator
+from ..model import (
     AUTH_FACTOR_TYPES,
     AuthFactor,
     Factor,
@@ -25,6 +24,7 @@ from .model import (
     new_auth_factor,
     new_user,
 )
+from .fields import Invalid, parse_auth_factor, parse_policy
 from .orgs import MAX_USER_ID, ORG_KEYS, HandWritten
 
 __all__ = ["read_orgs_fast"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .model import RPCS
-from .namespaces import NAMESPACE_HEADER
-from .openapi_schemas import SCHEMAS, STRING, ref
+from ..model import RPCS
+from ..namespaces import NAMESPACE_HEADER
+from .schemas import SCHEMAS, STRING, ref
 
 __all__ = ["openapi_document"]
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .codes import CODES
-from .faults import FAULTS, MAX_SECONDS
-from .generate import generate_schema
-from .model import LIST_SECOND_FACTORS, RPCS
-from .roles import INSTANCE_ROLES, ORG_ROLES
-from .scenario import MAX_USER_ID
+from ..codes import CODES
+from ..faults import FAULTS, MAX_SECONDS
+from ..generate.options import generate_schema
+from ..model import LIST_SECOND_FACTORS, RPCS
+from ..roles import INSTANCE_ROLES, ORG_ROLES
+from .read import MAX_USER_ID
 
 __all__ = ["LOADER_ONLY", "scenario_schema", "schema_text"]
 

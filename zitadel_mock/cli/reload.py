@@ -19,10 +19,10 @@ import logging
 import os
 import threading
 
-from .errors import ScenarioError
-from .model import Scenario
-from .namespaces import Namespaces
-from .scenario import load_scenario
+from ..errors import ScenarioError
+from ..model import Scenario
+from ..namespaces import Namespaces
+from ..scenario.read import load_scenario
 
 __all__ = ["Reloader"]
 

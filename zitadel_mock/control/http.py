@@ -20,11 +20,11 @@ from urllib.parse import parse_qs
 import falcon
 import falcon.constants
 
-from .control_ops import OPERATIONS, install_scenario, read_scenario, replace_scenario
-from .control_wire import ControlError, ControlRequest, Operation, Reply
-from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
-from .netfaults import WIRE_KEY
+from ..namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from ..protocols.rest.connection import WIRE_KEY
+from .forms import ControlError, ControlRequest, Operation, Reply
 from .openapi import openapi_document
+from .ops import OPERATIONS, install_scenario, read_scenario, replace_scenario
 
 __all__ = [
     "PREFIX",

@@ -10,11 +10,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from . import roles as _roles
-from .clock import wall_clock_ns
-from .errors import ScenarioError
-from .fault_fields import ERROR_RULE_KEYS, parse_delay, parse_error_rule, parse_rate_limit
-from .faults import Delay, RateLimit
+from .. import roles as _roles
+from ..clock import wall_clock_ns
+from ..errors import ScenarioError
+from ..faults import Delay, RateLimit
+from ..model import DEFAULT_POLICY, ErrorRule, Member, Org, Scenario, Token, User
+from ..versions import DEFAULT
 from .fields import (
     Invalid,
     check_recovery_codes,
@@ -31,11 +32,10 @@ from .fields import (
     parse_version,
     read_zitadel_version,
 )
-from .model import DEFAULT_POLICY, ErrorRule, Member, Org, Scenario, Token, User
 from .orgs import MAX_USER_ID, read_orgs
 from .paths import Path, find_cycle, format_path, locate
+from .rules import ERROR_RULE_KEYS, parse_delay, parse_error_rule, parse_rate_limit
 from .source import gc_paused, parse_text
-from .versions import DEFAULT
 
 # parse_* and ERROR_RULE_KEYS are re-exported for the live state and the control API, which
 # read single values with the same rules and messages.
@@ -170,7 +170,7 @@ class _Builder:
         pending_members = [(i, raw.get("members", [])) for i, raw in enumerate(raw_orgs)]
         generated = None
         if generating:  # after the hand-written orgs and users, which keep their ids
-            from .generate import generate_block  # Faker is imported only to generate
+            from ..generate.block import generate_block  # Faker is imported only to generate
 
             generated = generate_block(
                 top["generate"],

@@ -10,9 +10,9 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from .clock import rfc3339
-from .codes import ZError
-from .model import AuthFactor, Factor, FactorState, LoginPolicy
+from ...clock import rfc3339
+from ...codes import ZError
+from ...model import AuthFactor, Factor, FactorState, LoginPolicy
 
 __all__ = ["auth_factors_body", "dumps", "error_body", "second_factors_body"]
 

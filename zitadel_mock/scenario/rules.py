@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..codes import code_from
+from ..faults import FAULTS, MAX_SECONDS, Delay, RateLimit
+from ..model import RPCS, ErrorRule
 from .bigints import describe
-from .codes import code_from
-from .faults import FAULTS, MAX_SECONDS, Delay, RateLimit
 from .fields import Invalid, did_you_mean, expect_int, expect_list, expect_mapping, expect_str, kind
-from .model import RPCS, ErrorRule
 from .source import Path
 
 __all__ = [

@@ -1,27 +1,36 @@
-"""The CI side of the command line: ``validate``, ``schema``, and serve's control options."""
+"""``zitadel-mock serve``: its options, the server it builds, and running it until a signal."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
 
-from .errors import ScenarioError
+from ..limits import printable
+from ..scenario.read import load_scenario
 
 if TYPE_CHECKING:
-    from .model import Scenario
+    from ..journal import Call
+    from ..model import Scenario
+    from ..server import MockServer
     from .reload import Reloader
-    from .server import MockServer
 
-__all__ = ["ServeExtras", "add_commands", "add_serve_options", "build_server", "whole_number"]
+__all__ = [
+    "ServeExtras",
+    "add_serve_options",
+    "build_server",
+    "log_requests",
+    "run_serve",
+    "whole_number",
+]
 
 TOKEN_ENV = "ZITADEL_MOCK_CONTROL_TOKEN"
-SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def whole_number(
@@ -45,7 +54,7 @@ _positive = whole_number(1, "a positive number")
 
 
 def _token(value: str) -> str:
-    from .control import token_problem
+    from ..control.http import token_problem
 
     problem = token_problem(value)
     if problem is not None:
@@ -65,7 +74,7 @@ def _seconds(value: str) -> float:
 
 def add_serve_options(serve: argparse.ArgumentParser) -> None:
     """Add ``--reload``, the control API options and the bounds to ``serve``."""
-    from .limits import DEFAULT_CONNECTION_LIMIT, DEFAULT_HEADER_TIMEOUT
+    from ..limits import DEFAULT_CONNECTION_LIMIT, DEFAULT_HEADER_TIMEOUT
 
     serve.add_argument(
         "--reload",
@@ -122,9 +131,9 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
 
 def build_server(args: argparse.Namespace, scenario: Scenario) -> MockServer:
     """The MockServer that ``serve`` runs, with its namespaces, bounds and control options."""
-    from .limits import waitress_limits
-    from .namespaces import Namespaces
-    from .server import MockServer
+    from ..limits import waitress_limits
+    from ..namespaces import Namespaces
+    from ..server import MockServer
 
     namespaces = Namespaces(
         scenario, journal_size=args.journal_size, max_namespaces=args.max_namespaces
@@ -186,75 +195,46 @@ class ServeExtras:
             self.reloader.stop()
 
 
-# -- validate and schema -----------------------------------------------------------------------
+def run_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """Serve ``args.scenario`` until SIGINT or SIGTERM; return the exit status."""
+    extras = ServeExtras(args)  # with --reload, notes the file's state before it is loaded
+    scenario = load_scenario(args.scenario)
+    server = build_server(args, scenario)
+    if not args.quiet:
+        log_requests(server)
+    stop = threading.Event()
 
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
 
-def add_commands(commands: Any) -> None:
-    """Add the ``validate`` and ``schema`` subcommands to the parser's subparsers."""
-    validate = commands.add_parser(
-        "validate",
-        help="check scenario files (for CI)",
-        description="Check scenario files completely, as serve loads them. Prints one line per "
-        "file: 'PATH: ok' or the error with its file, line and key path. Exit status 0 when "
-        "every file is valid, 1 otherwise. A directory stands for the .yaml, .yml and .json "
-        "files under it.",
-    )
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="scenario file or directory")
-    validate.add_argument(
-        "--format", choices=("text", "json"), default="text", help="output (default: text)"
-    )
-    validate.set_defaults(run=run_validate)
-    schema = commands.add_parser(
-        "schema",
-        help="print the JSON Schema of scenario files",
-        description="Print the JSON Schema (draft-07) of scenario files, for editors: save it "
-        "and start a scenario with '# yaml-language-server: $schema=scenario.schema.json'.",
-    )
-    schema.set_defaults(run=run_schema)
-
-
-def _files(paths: list[str]) -> Iterator[str]:
-    for path in paths:
-        folder = Path(path)
-        if not folder.is_dir():
-            yield path
-            continue
-        found = sorted(str(p) for p in folder.rglob("*") if p.suffix.lower() in SCENARIO_SUFFIXES)
-        yield from found or [path]  # an empty folder: its own "is a directory" error
-
-
-def _check(path: str) -> dict[str, Any]:
-    from .scenario import load_scenario
-
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        load_scenario(path)
-    except ScenarioError as exc:
-        return {
-            "path": path,
-            "valid": False,
-            "error": str(exc),
-            "line": exc.line,
-            "key_path": exc.path,
-            "message": exc.message,
-        }
-    return {"path": path, "valid": True}
-
-
-def run_validate(args: argparse.Namespace, out: TextIO) -> int:
-    """Validate every file; 0 if all are valid, 1 otherwise."""
-    results = [_check(path) for path in _files(args.paths)]
-    valid = all(r["valid"] for r in results)
-    if args.format == "json":
-        print(json.dumps({"valid": valid, "files": results}, indent=2), file=out)
-    else:
-        for r in results:
-            print(f"{r['path']}: ok" if r["valid"] else r["error"], file=out)
-    return 0 if valid else 1
-
-
-def run_schema(args: argparse.Namespace, out: TextIO) -> int:
-    """Print the scenario JSON Schema."""
-    from .schema import schema_text
-
-    out.write(schema_text())
+        server.start()
+        print(f"Serving on {server.url}", file=out, flush=True)
+        extras.start(server, out)
+        stop.wait()
+    finally:
+        extras.stop()
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return 0
+
+
+def log_requests(server: MockServer) -> None:
+    """Log one access-log line on stderr per request the server answers."""
+    log = logging.getLogger("zitadel_mock.access")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+    def log_call(call: Call) -> None:
+        fault = call.injected.fault if call.injected is not None else None
+        forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
+        method, path = printable(call.method), printable(call.path)
+        log.info("%s %s %s %d%s", method, path, call.rpc or "-", call.status, forced)
+
+    server.state.observers.append(log_call)

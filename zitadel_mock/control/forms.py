@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .codes import CODE_NAMES
-from .model import AuthFactor, ErrorRule, Scenario, Token, User
-from .namespaces import Namespaces
-from .state import State
+from ..codes import CODE_NAMES
+from ..model import AuthFactor, ErrorRule, Scenario, Token, User
+from ..namespaces import Namespaces
+from ..state import State
 
 __all__ = [
     "ControlError",

@@ -1,14 +1,14 @@
 """Faults and delays on the wire: what the apps do with an answer's injection, under waitress.
 
-The app decides (``service``); this module carries it out. Under waitress (``MockServer``,
+The app decides (``answers``); this module carries it out. Under waitress (``MockServer``,
 ``zitadel-mock serve``) each request's WSGI environ holds a ``Wire`` to its connection, through
 which the app waits (woken at once when the server stops), holds a request until the client
 gives up, or has the connection reset, closed or fed random bytes instead of an answer. The
 ASGI app can wait, hold and send a malformed body, but it does not own the socket.
 
-Waitress answers inline on its serving thread; while some answer may wait (``Serving.slow``),
-requests are handed to ``HandOff`` workers instead, so that a waiting one holds up no other.
-``Serving`` also says whether the app owns the socket (an ASGI app does not).
+Waitress answers inline on its serving thread; while some answer may wait (``Serving.slow``,
+in :mod:`zitadel_mock.serving`), requests are handed to ``HandOff`` workers instead, so that a
+waiting one holds up no other.
 """
 
 from __future__ import annotations
@@ -20,26 +20,20 @@ import socket
 import struct
 import threading
 import time
-import weakref
 from collections import deque
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from .errors import ZitadelMockError
-from .faults import SOCKET_FAULTS, Injection
-
-if TYPE_CHECKING:
-    from .model import ErrorRule
+from ...errors import ZitadelMockError
+from ...faults import SOCKET_FAULTS, Injection
 
 __all__ = [
     "WIRE_KEY",
     "HandOff",
-    "Serving",
     "Wire",
     "deliver_asgi",
     "deliver_wsgi",
     "fault_channel",
-    "socket_fault_problem",
 ]
 
 WIRE_KEY = "zitadel_mock.wire"
@@ -84,58 +78,6 @@ class Wire:
     def drop(self, fault: str, noise: bytes = b"") -> None:
         """Have the connection dropped (``fault``) instead of answered."""
         self.fault, self.noise = fault, noise
-
-
-def socket_fault_problem(rule: ErrorRule) -> tuple[str, str] | None:
-    """Why an ASGI app cannot serve this rule: (the key path in the rule, the reason), or None."""
-    step: ErrorRule | None = rule
-    path = "fault"
-    while step is not None:
-        if step.fault in SOCKET_FAULTS:
-            return path, (
-                f"the {step.fault} fault needs the socket, which an ASGI app does not own; "
-                "serve with MockServer or zitadel-mock serve (waitress) for it"
-            )
-        step = step.then
-        path = "then." + path
-    return None
-
-
-class Serving:
-    """What a server's states ask of it, shared by every namespace of one server.
-
-    ``slow``: some state may make an answer wait, so the server runs requests on worker
-    threads (read on every request: a plain attribute). ``sockets``: the app can drop
-    connections (false for an ASGI app). ``failed``: some state may have recorded an exception
-    raised while serving (set on each; cleared by whoever reads them all), so that checking
-    after every test costs an attribute read.
-    """
-
-    def __init__(self) -> None:
-        self.slow = False
-        self.sockets = True
-        self.failed = False
-        self._slow_states: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._lock = threading.Lock()
-
-    def mark(self, state: object, slow: bool) -> None:
-        """Record whether ``state`` may make answers wait."""
-        with self._lock:
-            if slow:
-                self._slow_states.add(state)
-            else:
-                self._slow_states.discard(state)
-            self.slow = bool(self._slow_states)
-
-    def problem(self, rules: Iterable[ErrorRule]) -> tuple[int, str, str] | None:
-        """Why these rules cannot be served here: (the rule's index, key path, reason), or None."""
-        if self.sockets:
-            return None
-        for index, rule in enumerate(rules):
-            problem = socket_fault_problem(rule)
-            if problem is not None:
-                return index, *problem
-        return None
 
 
 def _no_socket(fault: str) -> ZitadelMockError:

@@ -2,26 +2,21 @@
 
 ``zitadel-mock generate`` writes a population as a scenario file; a scenario's ``generate:`` block
 builds the same population at load time. Both read their options here, so a mistake gets the
-same message in both places. Faker is imported only by :mod:`zitadel_mock.population`, when a
-population is actually built.
+same message in both places. Faker is imported only by
+:mod:`zitadel_mock.generate.population`, when a population is actually built.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .bigints import describe
-from .fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
-from .model import AUTH_FACTOR_TYPES, Factor
-from .paths import Path
-
-if TYPE_CHECKING:
-    from .ids import IdGenerator
-    from .population import Population
+from ..model import AUTH_FACTOR_TYPES, Factor
+from ..scenario.bigints import describe
+from ..scenario.fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
+from ..scenario.paths import Path
 
 __all__ = [
     "DEFAULT_FACTORS",
@@ -30,13 +25,11 @@ __all__ = [
     "OPTION_KEYS",
     "FactorMix",
     "Options",
-    "generate_block",
     "generate_schema",
     "parse_factor_mix",
     "parse_locale",
     "parse_options",
     "parse_share",
-    "require_faker",
 ]
 
 FAKER_HINT = "pip install 'zitadel-mock[generate]'"
@@ -228,44 +221,6 @@ def parse_options(
         locale=parse_locale(spec["locale"], (*path, "locale")) if "locale" in spec else "en_US",
         **shares,
     )
-
-
-def generate_block(
-    raw: object,
-    *,
-    default_seed: int,
-    ids: IdGenerator,
-    taken: Callable[[str], bool],
-    tokens: object = None,
-) -> Population:
-    """Build a scenario's ``generate:`` block.
-
-    ``taken`` tells the names (org names, usernames, ids) the hand-written part already uses;
-    ``tokens`` is the hand-written ``tokens`` list, whose token texts are avoided as well.
-    """
-    options = parse_options(raw, ("generate",), default_seed=default_seed)
-    require_faker(("generate",))
-    from .population import build_population, locale_problem
-
-    problem = locale_problem(options.locale)
-    if problem is not None:
-        raise Invalid(("generate", "locale"), problem)
-    written = {
-        t["token"]
-        for t in (tokens if isinstance(tokens, list) else [])
-        if isinstance(t, Mapping) and isinstance(t.get("token"), str)
-    }
-    return build_population(options, ids, taken=taken, taken_tokens=written.__contains__)
-
-
-def require_faker(path: Path) -> None:
-    """Import the population builder, and with it Faker; without Faker, say how to get it."""
-    try:
-        from . import population  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != "faker" and not str(exc.name).startswith("faker."):
-            raise
-        raise Invalid(path, f"generating needs Faker: {FAKER_HINT}") from None
 
 
 def generate_schema() -> dict[str, Any]:

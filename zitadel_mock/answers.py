@@ -14,10 +14,10 @@ from .codes import ZError
 from .faults import Injection
 from .journal import Call
 from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
+from .protocols.rest.protojson import auth_factors_body, error_body, second_factors_body
 from .roles import POLICY_READ, USER_READ, grants
 from .state import State, View
 from .versions import ORG_FILTER
-from .wire import auth_factors_body, error_body, second_factors_body
 
 __all__ = ["Answer", "Request", "handle", "routing_error"]
 

@@ -12,6 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from ..ids import IdGenerator
+from ..model import AuthFactor, Org, User, UserType
 from .fields import (
     Invalid,
     did_you_mean,
@@ -22,8 +24,6 @@ from .fields import (
     parse_auth_factor,
     parse_policy,
 )
-from .ids import IdGenerator
-from .model import AuthFactor, Org, User, UserType
 from .paths import Path, format_path
 
 __all__ = ["MAX_USER_ID", "ORG_KEYS", "USER_KEYS", "HandWritten", "read_orgs"]

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
-from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from . import __version__, cmd_generate
-from .cmd_control import (
-    ServeExtras,
-    add_commands,
-    add_serve_options,
-    build_server,
-    whole_number,
-)
-from .errors import ZitadelMockError
-from .limits import DEFAULT_MAX_BODY_SIZE, printable
-from .scenario import load_scenario
-
-if TYPE_CHECKING:
-    from .journal import Call
-    from .server import MockServer
+from .. import __version__
+from ..errors import ZitadelMockError
+from ..limits import DEFAULT_MAX_BODY_SIZE
+from . import generate as cmd_generate
+from .check import add_commands
+from .serve import add_serve_options, run_serve, whole_number
 
 __all__ = ["main"]
 
@@ -108,50 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    extras = ServeExtras(args)  # with --reload, notes the file's state before it is loaded
-    scenario = load_scenario(args.scenario)
-    server = build_server(args, scenario)
-    if not args.quiet:
-        _log_requests(server)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        server.start()
-        print(f"Serving on {server.url}", file=out, flush=True)
-        extras.start(server, out)
-        stop.wait()
-    finally:
-        extras.stop()
-        server.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 0
-
-
-def _log_requests(server: MockServer) -> None:
-    log = logging.getLogger("zitadel_mock.access")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
-
-    def log_call(call: Call) -> None:
-        fault = call.injected.fault if call.injected is not None else None
-        forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
-        method, path = printable(call.method), printable(call.path)
-        log.info("%s %s %s %d%s", method, path, call.rpc or "-", call.status, forced)
-
-    server.state.observers.append(log_call)
-
-
-def main(argv: Sequence[str] | None = None, *, serve: ServeFn = _serve) -> int:
+def main(argv: Sequence[str] | None = None, *, serve: ServeFn = run_serve) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:

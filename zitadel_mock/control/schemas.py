@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .codes import CODE_NAMES
-from .faults import FAULTS
-from .model import RPCS
+from ..codes import CODE_NAMES
+from ..faults import FAULTS
+from ..model import RPCS
 
 __all__ = ["SCHEMAS", "STRING", "ref"]
 

@@ -11,9 +11,9 @@ import json
 import re
 from typing import Any
 
-from .generate import Options
-from .ids import IdGenerator
-from .model import AuthFactor, FactorState, User, UserType
+from ..ids import IdGenerator
+from ..model import AuthFactor, FactorState, User, UserType
+from .options import Options
 
 __all__ = ["CLOCK", "command", "render", "scenario_data", "yaml_scalar"]
 

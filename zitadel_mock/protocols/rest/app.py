@@ -9,17 +9,17 @@ from typing import Any
 import falcon
 import falcon.asgi
 
-from .clock import http_date
-from .codes import ZError
-from .control import ControlOptions, mount_control
-from .errors import ScenarioError
-from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
-from .namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
-from .netfaults import deliver_asgi, deliver_wsgi
+from ...answers import Answer, Request, handle, routing_error
+from ...clock import http_date
+from ...codes import ZError
+from ...control.http import ControlOptions, mount_control
+from ...errors import ScenarioError
+from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
+from ...namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from ...state import State
+from .connection import deliver_asgi, deliver_wsgi
+from .protojson import error_body
 from .request_ids import REQUEST_IDS
-from .service import Answer, Request, handle, routing_error
-from .state import State
-from .wire import error_body
 
 __all__ = ["ROUTES", "create_app"]
 
