@@ -15,7 +15,7 @@ import requests
 from support import MAIN, SECOND_FACTORS, scenario
 
 from zitadel_mock import MockServer, State, ZitadelMock
-from zitadel_mock.protocols.rest.connection import HandOff
+from zitadel_mock._waitress.loop import HandOff
 
 HEADERS = {"Authorization": "Bearer acme-admin"}
 

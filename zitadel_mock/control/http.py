@@ -267,7 +267,7 @@ def _apart(work: Any, stopping: threading.Event) -> Any:
     """Run ``work`` on a thread of its own; its result, or None if the server stops first.
 
     The serving thread is free meanwhile (the request was handed to a worker: see
-    ``server.InlineDispatcher``); a server that stops does not wait for ``work`` to end.
+    ``_waitress.loop.InlineDispatcher``); a server that stops does not wait for ``work`` to end.
     """
     done = threading.Event()
     box: list[Any] = []

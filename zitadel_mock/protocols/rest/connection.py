@@ -7,21 +7,16 @@ gives up, or has the connection reset, closed or fed random bytes instead of an 
 ASGI app can wait, hold and send a malformed body, but it does not own the socket.
 
 Waitress answers inline on its serving thread; while some answer may wait (``Serving.slow``,
-in :mod:`zitadel_mock.serving`), requests are handed to ``HandOff`` workers instead, so that a
-waiting one holds up no other.
+in :mod:`zitadel_mock.serving`), requests are handed to ``_waitress.loop.HandOff`` workers
+instead, so that a waiting one holds up no other.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import select
 import socket
-import struct
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from typing import Any
 
 from ...errors import ZitadelMockError
@@ -29,11 +24,9 @@ from ...faults import SOCKET_FAULTS, Injection
 
 __all__ = [
     "WIRE_KEY",
-    "HandOff",
     "Wire",
     "deliver_asgi",
     "deliver_wsgi",
-    "fault_channel",
 ]
 
 WIRE_KEY = "zitadel_mock.wire"
@@ -118,104 +111,3 @@ async def deliver_asgi(injection: Injection) -> None:
     if injection.fault in SOCKET_FAULTS:
         raise _no_socket(str(injection.fault))
     await asyncio.sleep(injection.delay + (injection.hold or 0.0))
-
-
-def fault_channel(base: type[Any], stopping: threading.Event) -> type[Any]:
-    """A subclass of waitress's channel class ``base`` whose requests carry a ``Wire``."""
-    task_base: Any = base.task_class
-
-    class FaultTask(task_base):  # type: ignore[misc]
-        """Waitress's WSGI task; a dropped connection is closed, reset or fed noise instead."""
-
-        wire: Wire | None = None
-
-        def get_environment(self) -> dict[str, Any]:
-            environ: dict[str, Any] = super().get_environment()
-            if self.wire is None:
-                self.wire = Wire(self.channel.socket, stopping)
-                environ[WIRE_KEY] = self.wire
-            return environ
-
-        def write(self, data: bytes) -> None:
-            if self.wire is None or self.wire.fault is None:
-                super().write(data)
-
-        def finish(self) -> None:
-            if self.wire is None or self.wire.fault is None:
-                super().finish()
-                return
-            if self.wire.fault == "connection_reset":
-                # Linger on, with a timeout of zero: close() sends a reset, not a clean end.
-                with contextlib.suppress(OSError):
-                    self.channel.socket.setsockopt(
-                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                    )
-            elif self.wire.fault == "random_data_then_close":
-                self.channel.write_soon(self.wire.noise)
-            self.close_on_finish = True  # the channel closes once what was written is sent
-
-    class FaultChannel(base):  # type: ignore[misc]
-        task_class = FaultTask
-
-    return FaultChannel
-
-
-class HandOff:
-    """Worker threads, started on demand up to ``limit``, that serve requests which may wait.
-
-    ``wake`` is called after each request, so that the serving loop sends what was written.
-    """
-
-    def __init__(self, wake: Callable[[], None], limit: int = 64) -> None:
-        self.wake = wake
-        self.limit = limit
-        self.started: list[threading.Thread] = []
-        self._queue: deque[Any] = deque()
-        self._idle = 0
-        self._stopping = False
-        self._ready = threading.Condition()
-
-    def submit(self, task: Any) -> None:
-        with self._ready:
-            self._queue.append(task)
-            if self._stopping:
-                return  # left for drain()
-            if self._idle:  # claimed here: a second request must not count on the same worker
-                self._idle -= 1
-                self._ready.notify()
-            elif len(self.started) < self.limit:
-                thread = threading.Thread(
-                    target=self._run, name=f"zitadel-mock-wait-{len(self.started)}", daemon=True
-                )
-                self.started.append(thread)
-                thread.start()
-
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._queue and not self._stopping:
-                    self._idle += 1  # submit() takes it back when it wakes this worker
-                    self._ready.wait()
-                if self._stopping:
-                    return
-                task = self._queue.popleft()
-            try:
-                task.service()
-            except Exception:  # as waitress's own pool: log and go on
-                logging.getLogger("waitress").exception("Exception when servicing %r", task)
-            self.wake()
-
-    def stop(self) -> None:
-        """End the workers once the request each is serving is done."""
-        with self._ready:
-            self._stopping = True
-            self._ready.notify_all()
-        for thread in self.started:
-            thread.join()
-
-    def drain(self) -> list[Any]:
-        """Return the requests no worker started (after ``stop``)."""
-        with self._ready:
-            left = list(self._queue)
-            self._queue.clear()
-        return left
