@@ -1,9 +1,7 @@
 """Read a scenario's hand-written orgs and their users, with every id they are given or get.
 
-The common shape is read by :mod:`zitadel_mock.orgs_fast` in one tight loop. Anything it does
-not take, a mistake above all, is read again here from the start, one check at a time in the
-order of the file, so that the first mistake is the one reported, with its precise message.
-Both build the same objects; members are read later, once every user is known.
+One check at a time in the order of the file, so that the first mistake is the one reported,
+with its precise message. Members are read later, once every user is known.
 """
 
 from __future__ import annotations
@@ -47,11 +45,6 @@ class HandWritten:
 
 def read_orgs(raw_orgs: list[Any], seed: int) -> HandWritten:
     """Read the ``orgs`` list; raise Invalid at the first mistake."""
-    from .orgs_fast import read_orgs_fast
-
-    read = read_orgs_fast(raw_orgs, seed)
-    if read is not None:
-        return read
     return _Reader(seed).read(raw_orgs)
 
 
