@@ -12,7 +12,7 @@ from typing import Any
 
 import falcon.testing
 import pytest
-from support import ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
+from testkit import ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
 
 from zitadel_mock import ScenarioError, State, create_app
 from zitadel_mock.faults import Delay

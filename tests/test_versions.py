@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 from falcon.testing import TestClient
-from schema_facts import XID
+from testkit import XID
 
 from zitadel_mock import MockServer, ScenarioError, State, ZitadelMock, parse_scenario
 from zitadel_mock.cli.main import main

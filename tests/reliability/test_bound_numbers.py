@@ -12,7 +12,7 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
-from support import MAIN, scenario
+from testkit import MAIN, scenario
 
 from zitadel_mock import ScenarioError, State, create_app, parse_scenario, scenario_from_data
 from zitadel_mock.cli.main import main
