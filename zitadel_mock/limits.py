@@ -14,7 +14,7 @@ and the rest of an oversized body is never read.
 
 Each route has its own body limit, applied while the body comes in (so a body is read only up
 to its route's limit): the ZITADEL routes and every other path ``max_body_size`` (1 MiB by
-default), the control API ``control.MAX_BODY`` (64 MiB), whose 413 is in the control API's own
+default), the control API ``control.http.MAX_BODY`` (64 MiB), whose 413 is in the control API's own
 ``{"error": ...}`` form.
 
 The gRPC code of each (ZITADEL's reference says nothing about them; its gateway's table maps no
@@ -81,7 +81,7 @@ FD_RESERVE = 64
 # Without poll (Windows), waitress uses select, which takes at most about 512 sockets there.
 SELECT_CONNECTION_LIMIT = 500
 
-# The headers the app puts on every answer, besides Content-Type and Expires (see app._send).
+# The headers the app puts on every answer, besides Content-Type and Expires (protocols.rest.app).
 FIXED_HEADERS = (
     ("Cache-Control", "no-store"),
     ("Pragma", "no-cache"),

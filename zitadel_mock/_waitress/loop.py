@@ -260,7 +260,8 @@ def build_waitress(
     )
     # Waitress's maintenance, run by its loop, also enforces the mock's deadlines.
     server.maintenance = Guard(server, header_timeout).maintenance
-    # Requests carry a Wire to their connection: faults and interruptible waits (netfaults).
+    # Requests carry a Wire to their connection: faults and interruptible waits
+    # (protocols.rest.connection).
     # Last, so that it extends whichever channel class was chosen above.
     server.stopping = threading.Event()
     server.channel_class = fault_channel(server.channel_class, server.stopping)

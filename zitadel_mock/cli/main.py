@@ -1,4 +1,4 @@
-"""The ``zitadel-mock`` command."""
+"""The ``zitadel-mock`` command: its parser and ``main``, which runs one subcommand."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TextIO
 from .. import __version__
 from ..errors import ZitadelMockError
 from ..limits import DEFAULT_MAX_BODY_SIZE
-from . import generate as cmd_generate
+from . import generate as generate_command
 from .check import add_commands
 from .serve import add_serve_options, run_serve, whole_number
 
@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--quiet", "-q", action="store_true", help="no access log")
     add_serve_options(serve)
     add_commands(commands)
-    cmd_generate.add_parser(commands)
+    generate_command.add_parser(commands)
     return parser
 
 

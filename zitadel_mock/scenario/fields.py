@@ -2,7 +2,7 @@
 
 The generic ``expect_*`` readers, and the readers of single scenario values (a factor, a login
 policy) that the loader, the live state and the control API share; forced rules are read in
-``fault_fields``.
+``rules``.
 """
 
 from __future__ import annotations

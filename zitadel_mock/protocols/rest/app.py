@@ -1,4 +1,4 @@
-"""The falcon apps (WSGI and ASGI): thin HTTP layers over ``service``."""
+"""The falcon apps (WSGI and ASGI): thin HTTP layers over ``answers``."""
 
 from __future__ import annotations
 
