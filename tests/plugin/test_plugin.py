@@ -580,7 +580,7 @@ def test_a_run_without_the_flag_imports_nothing_heavy(pytester: pytest.Pytester)
 
 
 def test_the_consumer_example_passes(pytester: pytest.Pytester) -> None:
-    example = Path(__file__).resolve().parent.parent / "examples" / "consumer"
+    example = Path(__file__).resolve().parents[2] / "examples" / "consumer"
     result = run(pytester, str(example), "--zitadel-mock", "-p", "no:randomly")
     result.assert_outcomes(passed=7)
     result.stdout.fnmatch_lines(["zitadel-mock: on, scenario: tests*zitadel.yaml"])

@@ -15,7 +15,7 @@ import zitadel_mock  # noqa: F401  (see test_plugin.py: imported before pytester
 pytest_plugins = ["pytester"]
 
 QUIET = ("-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:cacheprovider")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = {
     "pytest_plugin/__init__.py": 'OWNER = "the consumer"\n',
     "test_own.py": (
