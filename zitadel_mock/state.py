@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
 from .errors import ScenarioError
 from .faults import Injection, Injector
 from .ids import IdGenerator
 from .journal import Call, Journal, did_you_mean, known_names, shown
 from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
-from .scenario.bigints import MAX_DIGITS, describe
-from .scenario.fields import Invalid, check_recovery_codes
-from .scenario.read import parse_auth_factor, parse_error_rule, parse_factors
-from .scenario.source import Path, format_path
+from .scenario.fields import Invalid, check_recovery_codes, parse_auth_factor, parse_factors
+from .scenario.paths import Path, format_path
+from .scenario.rules import parse_error_rule
 from .serving import Serving
 from .versions import DEFAULT, REQUEST_ID, Profile
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import total_ordering
 
-from .scenario.bigints import describe
+from .bigints import describe
 
 __all__ = [
     "CHANGES",

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..bigints import MAX_DIGITS, is_digit_limit, locate_json, too_long_message
 from ..errors import ScenarioError
 from ..faults import total_times
 from ..journal import Call, did_you_mean, known_names, parse_status, resolve, select, shown
 from ..model import RPCS, Factor, Scenario
 from ..namespaces import NamespacesFull
-from ..scenario.bigints import MAX_DIGITS, is_digit_limit, locate_json, too_long_message
 from ..scenario.fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
 from ..scenario.read import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
 from ..scenario.source import format_path

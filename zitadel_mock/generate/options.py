@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..bigints import describe
 from ..model import AUTH_FACTOR_TYPES, Factor
-from ..scenario.bigints import describe
 from ..scenario.fields import Invalid, did_you_mean, expect_int, expect_mapping, expect_str, kind
 from ..scenario.paths import Path
 

@@ -12,11 +12,11 @@ import difflib
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from ..bigints import MAX_DIGITS, describe
 from ..clock import parse_timestamp
 from ..ids import IdGenerator
 from ..model import AuthFactor, Factor, FactorState, LoginPolicy
 from ..versions import RECOVERY_CODES, Profile, VersionError, parse_zitadel_version, profile_of
-from .bigints import MAX_DIGITS, describe
 from .paths import Path
 
 __all__ = [

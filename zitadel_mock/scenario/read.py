@@ -13,8 +13,7 @@ from typing import Any
 from .. import roles as _roles
 from ..clock import wall_clock_ns
 from ..errors import ScenarioError
-from ..faults import Delay, RateLimit
-from ..model import DEFAULT_POLICY, ErrorRule, Member, Org, Scenario, Token, User
+from ..model import DEFAULT_POLICY, Delay, ErrorRule, Member, Org, RateLimit, Scenario, Token, User
 from ..versions import DEFAULT
 from .fields import (
     Invalid,

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..bigints import describe
 from ..codes import code_from
-from ..faults import FAULTS, MAX_SECONDS, Delay, RateLimit
-from ..model import RPCS, ErrorRule
-from .bigints import describe
+from ..faults import FAULTS
+from ..model import MAX_SECONDS, RPCS, Delay, ErrorRule, RateLimit
 from .fields import Invalid, did_you_mean, expect_int, expect_list, expect_mapping, expect_str, kind
-from .source import Path
+from .paths import Path
 
 __all__ = [
     "ERROR_RULE_KEYS",

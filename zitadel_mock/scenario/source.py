@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from ..bigints import MAX_DIGITS, locate_json, too_long_message
 from ..errors import ScenarioError
-from .bigints import MAX_DIGITS, locate_json, too_long_message
 from .paths import Path, find_cycle, find_duplicate, format_path, line_of, locate
 from .yaml_reader import MAX_DEPTH, DuplicateKey, YamlProblem, read_yaml
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from .bigints import is_digit_limit, too_long_message
+from ..bigints import is_digit_limit, too_long_message
 
 __all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "DuplicateKey", "YamlProblem", "read_yaml"]
 
