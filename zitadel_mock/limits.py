@@ -60,7 +60,6 @@ __all__ = [
     "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_HEADER_SIZE",
-    "FIXED_HEADERS",
     "fd_bounded_connection_limit",
     "limit_answer",
     "printable",
@@ -80,13 +79,6 @@ DEFAULT_CONNECTION_LIMIT = 1000
 FD_RESERVE = 64
 # Without poll (Windows), waitress uses select, which takes at most about 512 sockets there.
 SELECT_CONNECTION_LIMIT = 500
-
-# The headers the app puts on every answer, besides Content-Type and Expires (protocols.rest.app).
-FIXED_HEADERS = (
-    ("Cache-Control", "no-store"),
-    ("Pragma", "no-cache"),
-    ("X-Robots-Tag", "none"),
-)
 
 # waitress's status -> the gRPC code of the envelope
 CODES = {400: 3, 408: 4, 413: 8, 431: 8, 500: 13, 501: 12}

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..clock import http_date, wall_clock_ns
-from ..limits import FIXED_HEADERS, control_too_large, is_control_path, limit_answer
+from ..limits import control_too_large, is_control_path, limit_answer
 from ..protocols.rest.connection import WIRE_KEY, Wire
+from ..protocols.rest.protojson import FIXED_HEADERS
 
 __all__ = ["Guard", "fault_channel", "mock_channel_class"]
 

@@ -18,7 +18,7 @@ from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
 from .connection import deliver_asgi, deliver_wsgi
-from .protojson import error_body
+from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
 
 __all__ = ["ROUTES", "create_app"]
@@ -46,13 +46,7 @@ def _asgi_header(req: Any, name: str) -> str | None:
     return req.get_header(name)  # type: ignore[no-any-return]
 
 
-# The headers every answer of ZITADEL's gateway carries, besides its date.
-_HEADERS = (
-    ("Content-Type", "application/json"),
-    ("Cache-Control", "no-store"),
-    ("Pragma", "no-cache"),
-    ("X-Robots-Tag", "none"),
-)
+_HEADERS = (("Content-Type", "application/json"), *FIXED_HEADERS)
 
 
 new_request_id = REQUEST_IDS.new

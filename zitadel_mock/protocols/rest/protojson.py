@@ -14,7 +14,15 @@ from ...clock import rfc3339
 from ...codes import ZError
 from ...model import AuthFactor, Factor, FactorState, LoginPolicy
 
-__all__ = ["auth_factors_body", "dumps", "error_body", "second_factors_body"]
+__all__ = ["FIXED_HEADERS", "auth_factors_body", "dumps", "error_body", "second_factors_body"]
+
+# The headers every answer of ZITADEL's gateway carries, besides Content-Type and its date (the
+# apps' answers and the server's own error answers alike).
+FIXED_HEADERS = (
+    ("Cache-Control", "no-store"),
+    ("Pragma", "no-cache"),
+    ("X-Robots-Tag", "none"),
+)
 
 ERROR_DETAIL_TYPE = "type.googleapis.com/zitadel.v1.ErrorDetail"
 
