@@ -219,7 +219,7 @@ def per_request(rounds: int) -> list[str]:
     lines = ["| measure | smaller | larger | ratio |", "|---|---:|---:|---:|"]
     rows: list[tuple[str, Callable[[], float], Callable[[], float]]] = [
         (
-            "`service.handle`, 10 users vs 100,010 (the same calls)",
+            "`answers.handle`, 10 users vs 100,010 (the same calls)",
             direct(small, same),
             direct(big, same),
         ),
@@ -230,7 +230,7 @@ def per_request(rounds: int) -> list[str]:
         ),
         ("a change and the per-test reset, 10 users vs 100,010", reset(small), reset(big)),
         (
-            "`service.handle`, 1,000 users spread over 10,000 vs over 100,010",
+            "`answers.handle`, 1,000 users spread over 10,000 vs over 100,010",
             direct(mid, spread_mid),
             direct(big, spread_big),
         ),
