@@ -13,7 +13,14 @@ import zipfile
 REQUIRED = [
     "zitadel_mock/__init__.py",
     "zitadel_mock/py.typed",
-    "zitadel_mock/cli.py",
+    # Every sub-package: setuptools ships only the packages pyproject lists.
+    "zitadel_mock/_waitress/__init__.py",
+    "zitadel_mock/cli/__init__.py",
+    "zitadel_mock/control/__init__.py",
+    "zitadel_mock/generate/__init__.py",
+    "zitadel_mock/protocols/__init__.py",
+    "zitadel_mock/protocols/rest/__init__.py",
+    "zitadel_mock/scenario/__init__.py",
     "zitadel_mock_pytest/__init__.py",
     "zitadel_mock_pytest/plugin.py",
 ]

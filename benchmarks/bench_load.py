@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from zitadel_mock import State, create_app, parse_scenario
-from zitadel_mock.generate import Options
+from zitadel_mock.answers import Request, handle
+from zitadel_mock.generate.options import Options
+from zitadel_mock.generate.population import build_population
+from zitadel_mock.generate.writer import render
 from zitadel_mock.ids import IdGenerator
 from zitadel_mock.model import User
-from zitadel_mock.population import build_population
-from zitadel_mock.render import render
-from zitadel_mock.service import Request, handle
 
 PY = sys.executable
 SIZES = ((10, 100), (100, 100), (1000, 100))  # orgs x users per org
@@ -219,7 +219,7 @@ def per_request(rounds: int) -> list[str]:
     lines = ["| measure | smaller | larger | ratio |", "|---|---:|---:|---:|"]
     rows: list[tuple[str, Callable[[], float], Callable[[], float]]] = [
         (
-            "`service.handle`, 10 users vs 100,010 (the same calls)",
+            "`answers.handle`, 10 users vs 100,010 (the same calls)",
             direct(small, same),
             direct(big, same),
         ),
@@ -230,7 +230,7 @@ def per_request(rounds: int) -> list[str]:
         ),
         ("a change and the per-test reset, 10 users vs 100,010", reset(small), reset(big)),
         (
-            "`service.handle`, 1,000 users spread over 10,000 vs over 100,010",
+            "`answers.handle`, 1,000 users spread over 10,000 vs over 100,010",
             direct(mid, spread_mid),
             direct(big, spread_big),
         ),

@@ -77,7 +77,8 @@ def serve(setup: str) -> None:
         run = server.run
     else:
         sys.path.insert(0, str(HERE.parent))
-        from zitadel_mock.server import bind, build_waitress, run_waitress
+        from zitadel_mock._waitress.loop import build_waitress, run_waitress
+        from zitadel_mock.server import bind
 
         server = build_waitress(app, bind("127.0.0.1", 0), 4 if setup == "pool, fixed" else 0)
 

@@ -153,7 +153,7 @@ IN_PROCESS = r"""
 import http.client, mimetypes, time, sys
 import waitress.server, waitress.wasyncore, falcon
 import encodings.idna  # imported by the first getaddrinfo() of a str host
-import zitadel_mock.app, zitadel_mock.control, zitadel_mock.server
+import zitadel_mock.protocols.rest.app, zitadel_mock.control.http, zitadel_mock.server
 from zitadel_mock import MockServer, load_scenario
 mimetypes.init()  # falcon's first App() reads the system's MIME table: once per process
 scenario = load_scenario(sys.argv[1])

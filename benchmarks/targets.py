@@ -2,10 +2,11 @@
 
 usage: python benchmarks/targets.py {mock,bare} THREADS
 
-Both run on exactly the same waitress code path (zitadel_mock.server's bind, build_waitress and
-run_waitress); THREADS=0 answers on the serving thread (the mock's default), THREADS=4 uses
-waitress's usual pool. The bare app answers every POST with a fixed JSON body: the cost of
-falcon and waitress alone. Prints the URL, serves until stdin closes.
+Both run on exactly the same waitress code path (zitadel_mock.server's bind,
+zitadel_mock._waitress.loop's build_waitress and run_waitress); THREADS=0 answers on the serving
+thread (the mock's default), THREADS=4 uses waitress's usual pool. The bare app answers every
+POST with a fixed JSON body: the cost of falcon and waitress alone. Prints the URL, serves
+until stdin closes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 import falcon
 
 from zitadel_mock import create_app, load_scenario
-from zitadel_mock.server import bind, build_waitress, run_waitress
+from zitadel_mock._waitress.loop import build_waitress, run_waitress
+from zitadel_mock.server import bind
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "fixtures" / "quickstart.yaml"
 BODY = (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from support import ACME, ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
+from testkit import ACME, ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
 
 from zitadel_mock import State
-from zitadel_mock.service import MEMO_KEY, MEMO_SIZE, Request, handle
+from zitadel_mock.answers import MEMO_KEY, MEMO_SIZE, Request, handle
 
 
 def second_factors(state: State, token: str = "acme-admin") -> list[str]:

@@ -12,12 +12,12 @@ from typing import Any
 
 import falcon.testing
 import pytest
-from support import ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
+from testkit import ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
 
 from zitadel_mock import ScenarioError, State, create_app
-from zitadel_mock.fault_fields import STEP_KEYS
 from zitadel_mock.faults import Delay
-from zitadel_mock.schema import scenario_schema
+from zitadel_mock.scenario.rules import STEP_KEYS
+from zitadel_mock.scenario.schema import scenario_schema
 
 ADMIN = bearer("acme-admin")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import ACME, ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
+from testkit import ACME, ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
 
 from zitadel_mock import State
 

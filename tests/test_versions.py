@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 import requests
 from falcon.testing import TestClient
-from schema_facts import XID
+from testkit import XID
 
 from zitadel_mock import MockServer, ScenarioError, State, ZitadelMock, parse_scenario
-from zitadel_mock.cli import main
+from zitadel_mock.cli.main import main
 from zitadel_mock.model import Factor
-from zitadel_mock.request_ids import RequestIds, xid
-from zitadel_mock.schema import scenario_schema
+from zitadel_mock.protocols.rest.request_ids import RequestIds, xid
+from zitadel_mock.scenario.schema import scenario_schema
 from zitadel_mock.versions import (
     CHANGES,
     DEFAULT,

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from .errors import ScenarioError, ServerError, ZitadelMockError
 
 if TYPE_CHECKING:
-    from .app import create_app
     from .journal import Call, Journal
     from .mock import MockAssertionError, ServerSideError, ZitadelMock
     from .model import (
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
         Token,
         User,
     )
-    from .scenario import load_scenario, parse_scenario, scenario_from_data
+    from .protocols.rest.app import create_app
+    from .scenario.read import load_scenario, parse_scenario, scenario_from_data
     from .server import MockServer
     from .state import State
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # ``import zitadel_mock`` (and the pytest plugin, in every test run of every project that
 # installs us) does not pay for falcon, waitress and yaml until something needs them.
 _LAZY = {
-    "create_app": "app",
+    "create_app": "protocols.rest.app",
     "Call": "journal",
     "Journal": "journal",
     "MockAssertionError": "mock",
@@ -45,9 +45,9 @@ _LAZY = {
     "Scenario": "model",
     "Token": "model",
     "User": "model",
-    "load_scenario": "scenario",
-    "parse_scenario": "scenario",
-    "scenario_from_data": "scenario",
+    "load_scenario": "scenario.read",
+    "parse_scenario": "scenario.read",
+    "scenario_from_data": "scenario.read",
     "MockServer": "server",
     "State": "state",
 }

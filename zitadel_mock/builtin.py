@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import Scenario
-from .scenario import scenario_from_data
+from .scenario.read import scenario_from_data
 
 __all__ = ["BUILTIN_SCENARIO", "builtin_scenario"]
 

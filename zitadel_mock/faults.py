@@ -3,12 +3,11 @@
 Everything random is drawn from ``random.Random`` instances seeded from the scenario's seed and
 the rule's position, so the same scenario and the same sequence of requests give the same
 outcomes on every run. The objects here are plain logic over the state; the network side
-(dropping a connection under waitress) is in ``netfaults``.
+(dropping a connection under waitress) is in ``protocols.rest.connection``.
 """
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .codes import CODE_NAMES
+from .model import MAX_SECONDS, Delay, RateLimit
 
 if TYPE_CHECKING:
     from .model import ErrorRule, Scenario
@@ -43,42 +43,6 @@ FAULTS = (
 # The faults only a server that owns the socket can do (not an ASGI app).
 SOCKET_FAULTS = frozenset({"connection_reset", "empty_response", "random_data_then_close"})
 DEFAULT_HOLD = 60.0  # how long a timeout fault holds a request when no hold is given
-MAX_SECONDS = 3600.0  # the longest delay or hold; a drawn delay is cut there too
-
-
-@dataclass(frozen=True)
-class Delay:
-    """A delay in seconds: fixed, uniform between two bounds, or lognormal (median, sigma)."""
-
-    kind: str  # "fixed", "uniform" or "lognormal"
-    a: float  # fixed: the seconds; uniform: the low bound; lognormal: the median
-    b: float = 0.0  # uniform: the high bound; lognormal: sigma
-
-    def draw(self, rng: random.Random) -> float:
-        """Return one delay in seconds (a fixed delay draws nothing from ``rng``)."""
-        if self.kind == "fixed":
-            return self.a
-        if self.kind == "uniform":
-            return rng.uniform(self.a, self.b)
-        return min(rng.lognormvariate(math.log(self.a), self.b), MAX_SECONDS)
-
-    def to_json(self) -> float | dict[str, Any]:
-        """The form a scenario gives it in."""
-        if self.kind == "fixed":
-            return self.a
-        if self.kind == "uniform":
-            return {"uniform": [self.a, self.b]}
-        return {"lognormal": {"median": self.a, "sigma": self.b}}
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """At most ``requests`` calls per token in each ``window`` of seconds; then 429."""
-
-    requests: int
-    window: float
-    message: str | None = None  # None: the default message of RESOURCE_EXHAUSTED
-    id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,14 @@ too large (431), that it cannot parse (400) or whose ``Transfer-Encoding`` it do
 refuses a request that carries both ``Content-Length`` and ``Transfer-Encoding`` (400, RFC 9112
 section 6.1: the two framings could be read differently by a proxy, which is how requests are
 smuggled) and one whose request line and headers do not arrive within ``header_timeout`` (408).
-Its own answers are plain text; ``mock_channel_class`` gives its channel an error task that
+Its own answers are plain text; ``_waitress.channel`` gives its channel an error task that
 writes them as every other answer of the mock: a ``google.rpc.Status`` envelope with the headers
 the app puts on every answer. The connection is closed after such an answer, as waitress does,
 and the rest of an oversized body is never read.
 
 Each route has its own body limit, applied while the body comes in (so a body is read only up
 to its route's limit): the ZITADEL routes and every other path ``max_body_size`` (1 MiB by
-default), the control API ``control.MAX_BODY`` (64 MiB), whose 413 is in the control API's own
+default), the control API ``control.http.MAX_BODY`` (64 MiB), whose 413 is in the control API's own
 ``{"error": ...}`` form.
 
 The gRPC code of each (ZITADEL's reference says nothing about them; its gateway's table maps no
@@ -47,28 +47,21 @@ half the connection limit is in use, an idle keep-alive connection is closed aft
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
-from .clock import http_date, wall_clock_ns
 from .codes import ZError
-from .wire import error_body
+from .protocols.rest.protojson import error_body
 
 __all__ = [
     "DEFAULT_CONNECTION_LIMIT",
     "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_HEADER_SIZE",
-    "FIXED_HEADERS",
-    "Guard",
     "fd_bounded_connection_limit",
     "limit_answer",
-    "mock_channel_class",
     "printable",
     "waitress_limits",
 ]
@@ -86,13 +79,6 @@ DEFAULT_CONNECTION_LIMIT = 1000
 FD_RESERVE = 64
 # Without poll (Windows), waitress uses select, which takes at most about 512 sockets there.
 SELECT_CONNECTION_LIMIT = 500
-
-# The headers the app puts on every answer, besides Content-Type and Expires (see app._send).
-FIXED_HEADERS = (
-    ("Cache-Control", "no-store"),
-    ("Pragma", "no-cache"),
-    ("X-Robots-Tag", "none"),
-)
 
 # waitress's status -> the gRPC code of the envelope
 CODES = {400: 3, 408: 4, 413: 8, 431: 8, 500: 13, 501: 12}
@@ -210,192 +196,3 @@ def escape_waitress_log() -> None:
     log = logging.getLogger("waitress")
     if not any(isinstance(f, PrintableRecords) for f in log.filters):
         log.addFilter(PrintableRecords())
-
-
-# -- Waitress internals --------------------------------------------------------------------------
-#
-# Everything below overrides parts of waitress that are not its public API; checked on waitress
-# 3.0.0, 3.0.1 and 3.0.2 (pyproject allows >=3.0). What is used, and how:
-#
-# - ``HTTPChannel``: ``error_task_class`` and ``parser_class`` (class attributes it reads per
-#   request), ``received`` (extended: it notes when a request's head began), ``request`` (the
-#   request being received), ``requests`` and ``requests_lock`` (the queue of received
-#   requests), ``will_close``, ``close_when_flushed``, ``total_outbufs_len``,
-#   ``last_activity`` and ``server.add_task``;
-# - ``HTTPRequestParser``: ``parse_header`` (extended: framing checks, the route's body limit),
-#   ``adj`` (read for the body limit after the head is parsed), ``headers``, ``chunked``,
-#   ``version``, ``path``, ``headers_finished``, ``completed``, ``error``;
-# - ``waitress.utilities.Error`` (``code``, ``reason``, ``body``) for the 408;
-# - the server's ``maintenance(now)`` (run by the loop every ``cleanup_interval`` seconds) and
-#   ``active_channels``.
-#
-# server.py and netfaults.py override other parts (the dispatcher, the loop's wake-up, the
-# WSGI task); each says so where it does.
-
-
-def _request_timeout(detail: str) -> Any:
-    from waitress.utilities import Error
-
-    class RequestTimeout(Error):
-        code = 408
-        reason = "Request Timeout"
-
-    return RequestTimeout(detail)
-
-
-def _route_parser(base: type[Any], control_adj: Any) -> type[Any]:
-    """Waitress's parser, refusing ambiguous framing and taking each route's body limit."""
-    from waitress.parser import ParsingError
-
-    class RouteParser(base):  # type: ignore[misc]
-        control = False  # the request is the control API's (its 413 is in its form)
-
-        def parse_header(self, header_plus: bytes) -> None:
-            super().parse_header(header_plus)
-            # Waitress pops an HTTP/1.1 Transfer-Encoding once it has read it (``chunked``)
-            # and leaves an HTTP/1.0 one in the headers, unread.
-            framed = self.chunked or "TRANSFER_ENCODING" in self.headers
-            if framed and "CONTENT_LENGTH" in self.headers:
-                # RFC 9112 6.1: a proxy may frame by one and us by the other; the body could
-                # then hide a second request. Refused, and the connection closed.
-                raise ParsingError("Content-Length and Transfer-Encoding together")
-            if framed and self.version != "1.1":
-                raise ParsingError(f"Transfer-Encoding in an HTTP/{self.version or '0.9'} request")
-            if control_adj is not None and is_control_path(self.path):
-                # Read by ``received`` for the body's limit once this returns.
-                self.adj = control_adj
-                self.control = True
-
-    return RouteParser
-
-
-class Guard:
-    """One server's deadlines for slow and idle connections (``maintenance``).
-
-    Runs on the serving loop's thread, as waitress's own maintenance does; the channels' own
-    notes (``head``, ``head_since``) are written by that thread only.
-    """
-
-    def __init__(self, server: Any, header_timeout: float) -> None:
-        self.server = server
-        self.header_timeout = header_timeout
-        self.waitress_maintenance = server.maintenance
-
-    def maintenance(self, now: float) -> None:
-        self.waitress_maintenance(now)  # idle past channel_timeout
-        server, timeout = self.server, self.header_timeout
-        channels = list(server.active_channels.values())
-        crowded = 2 * len(channels) > server.adj.connection_limit
-        monotonic = time.monotonic()
-        for channel in channels:
-            if (
-                channel.requests  # being served: the wait is the mock's, not the client's
-                or channel.will_close
-                or channel.close_when_flushed
-                or channel.total_outbufs_len  # an answer still going out
-            ):
-                continue
-            if channel.head is not None or channel.fresh:
-                if monotonic - channel.head_since >= timeout:
-                    self.time_out(channel)
-            elif channel.request is None and crowded and now - channel.last_activity >= timeout:
-                channel.will_close = True  # idle between requests, while others need the room
-
-    def time_out(self, channel: Any) -> None:
-        """Answer 408 to a request whose head is late; close a connection that sent nothing."""
-        if channel.head is None:
-            channel.will_close = True
-            return
-        with channel.requests_lock:
-            late = channel.request
-            if channel.requests or late is not channel.head:
-                return
-            late.close()
-            # The error task reads the version and headers of its request: a parsed one.
-            answer = channel.parser_class(channel.adj)
-            answer.parse_header(b"GET / HTTP/1.1\r\n")
-            answer.error = _request_timeout(
-                f"the request line and headers did not arrive within {self.header_timeout:g} s"
-            )
-            answer.completed = True
-            channel.request = channel.head = None
-            channel.requests.append(answer)  # not readable from now on: the rest is not read
-        channel.server.add_task(channel)
-
-
-def mock_channel_class(
-    base: type[Any],
-    now_ns: Callable[[], int] | None = None,
-    adj: Any = None,
-    control_max_body: int | None = None,
-) -> type[Any]:
-    """A subclass of waitress's channel class ``base``: the mock's error answers and limits.
-
-    Its error answers are JSON envelopes; ``now_ns`` is the clock of their ``Expires`` header
-    (the state's: a scenario may freeze it; default: the wall clock). ``control_max_body``: the
-    control API's body limit, with the server's options ``adj`` (None: no control API, its
-    paths take the server's limit). It notes
-    when each request's head began, for ``Guard``. ``task_class`` is left for a subclass.
-    """
-    error_base: Any = base.error_task_class
-    clock = now_ns or wall_clock_ns
-
-    class JsonErrorTask(error_base):  # type: ignore[misc]
-        """Waitress's error answer, as a ``google.rpc.Status`` with the mock's headers."""
-
-        def execute(self) -> None:
-            request, error = self.request, self.request.error
-            self.status = f"{error.code} {error.reason}"
-            if error.code == 413 and request.control:
-                body = control_too_large(request.adj.max_request_body_size - 1)
-                self.response_headers.extend(
-                    [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
-                )
-            else:
-                _, body = limit_answer(error.code, str(error.body), request.adj)
-                self.response_headers.extend(
-                    [
-                        ("Content-Type", "application/json"),
-                        *FIXED_HEADERS,
-                        ("Expires", http_date(clock())),
-                    ]
-                )
-            self.set_close_on_finish()
-            # Closed whatever the request asked: without this, an HTTP/1.0 keep-alive request
-            # would get both "Connection: close" and waitress's "Connection: Keep-Alive".
-            request.headers.pop("CONNECTION", None)
-            self.content_length = len(body)
-            self.write(body)
-
-    class MockChannel(base):  # type: ignore[misc]
-        """Waitress's channel with the mock's error answers, limits and deadline notes."""
-
-        error_task_class = JsonErrorTask
-        head: Any = None  # the request whose line and headers are coming in, if any
-        head_since = 0.0  # when its first byte came (monotonic); for the first, the connection
-        fresh = True  # nothing received yet
-
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            self.head_since = time.monotonic()
-            super().__init__(*args, **kwargs)
-
-        def received(self, data: bytes) -> bool:
-            done: bool = super().received(data)
-            request = self.request
-            if request is None or request.headers_finished:
-                self.head = None
-            elif request is not self.head:
-                self.head = request
-                if not self.fresh:  # a connection's first request counts from the connection
-                    self.head_since = time.monotonic()
-            if data:
-                self.fresh = False
-            return done
-
-    control_adj = None
-    if control_max_body is not None and adj is not None:
-        # The server's options, but the control API's body limit (waitress's bound is one more).
-        control_adj = copy.copy(adj)
-        control_adj.max_request_body_size = control_max_body + 1
-    MockChannel.parser_class = _route_parser(base.parser_class, control_adj)
-    return MockChannel

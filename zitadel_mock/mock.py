@@ -25,7 +25,7 @@ from .model import (
     User,
 )
 from .namespaces import DEFAULT_NAMESPACE
-from .scenario import load_scenario
+from .scenario.read import load_scenario
 from .server import MockServer
 
 __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import enum
+import math
+import random
 from dataclasses import dataclass, field
+from typing import Any
 
-from .faults import Delay, RateLimit
 from .versions import DEFAULT, Profile
 
 __all__ = [
     "AUTH_FACTOR_TYPES",
+    "MAX_SECONDS",
     "RPCS",
     "AuthFactor",
+    "Delay",
     "ErrorRule",
     "Factor",
     "FactorState",
     "LoginPolicy",
     "Member",
     "Org",
+    "RateLimit",
     "Scenario",
     "Token",
     "User",
@@ -25,6 +30,44 @@ __all__ = [
     "new_auth_factor",
     "new_user",
 ]
+
+MAX_SECONDS = 3600.0  # the longest delay or hold; a drawn delay is cut there too
+
+
+@dataclass(frozen=True)
+class Delay:
+    """A delay in seconds: fixed, uniform between two bounds, or lognormal (median, sigma)."""
+
+    kind: str  # "fixed", "uniform" or "lognormal"
+    a: float  # fixed: the seconds; uniform: the low bound; lognormal: the median
+    b: float = 0.0  # uniform: the high bound; lognormal: sigma
+
+    def draw(self, rng: random.Random) -> float:
+        """Return one delay in seconds (a fixed delay draws nothing from ``rng``)."""
+        if self.kind == "fixed":
+            return self.a
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b)
+        return min(rng.lognormvariate(math.log(self.a), self.b), MAX_SECONDS)
+
+    def to_json(self) -> float | dict[str, Any]:
+        """The form a scenario gives it in."""
+        if self.kind == "fixed":
+            return self.a
+        if self.kind == "uniform":
+            return {"uniform": [self.a, self.b]}
+        return {"lognormal": {"median": self.a, "sigma": self.b}}
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` calls per token in each ``window`` of seconds; then 429."""
+
+    requests: int
+    window: float
+    message: str | None = None  # None: the default message of RESOURCE_EXHAUSTED
+    id: str | None = None
+
 
 LIST_SECOND_FACTORS = "ListLoginPolicySecondFactors"
 LIST_AUTH_FACTORS = "ListHumanAuthFactors"

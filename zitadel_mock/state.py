@@ -16,13 +16,13 @@ from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
 from .errors import ScenarioError
 from .faults import Injection, Injector
-from .fields import Invalid, check_recovery_codes
 from .ids import IdGenerator
 from .journal import Call, Journal, did_you_mean, known_names, shown
 from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
-from .netfaults import Serving
-from .scenario import parse_auth_factor, parse_error_rule, parse_factors
-from .source import Path, format_path
+from .scenario.fields import Invalid, check_recovery_codes, parse_auth_factor, parse_factors
+from .scenario.paths import Path, format_path
+from .scenario.rules import parse_error_rule
+from .serving import Serving
 from .versions import DEFAULT, REQUEST_ID, Profile
 
 __all__ = ["PolicyView", "State", "View", "base_view"]

@@ -1,6 +1,6 @@
 """The reliability suite: how many fuzz examples, how long the soak runs.
 
-CI runs the short variants (a few thousand examples, a soak of a few seconds). Longer runs::
+CI runs the short variants (300 examples per fuzz test, a soak of a few seconds). Longer runs::
 
     pytest tests/reliability --fuzz-examples 20000 --soak-seconds 300
 

@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from zitadel_mock import MockServer, load_scenario
-from zitadel_mock.cli import build_parser
-from zitadel_mock.cmd_control import build_server
-from zitadel_mock.control import MAX_BODY
+from zitadel_mock.cli.main import build_parser
+from zitadel_mock.cli.serve import build_server
+from zitadel_mock.control.http import MAX_BODY
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "fixtures" / "quickstart.yaml"
 SECOND_FACTORS = "/management/v1/policies/login/second_factors/_search"
@@ -99,7 +99,7 @@ def test_control_paths_take_the_zitadel_limit_when_the_control_api_is_off() -> N
 def test_a_control_body_is_read_up_to_its_limit_and_no_further(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("zitadel_mock.control.MAX_BODY", 4096)  # read when the server starts
+    monkeypatch.setattr("zitadel_mock.control.http.MAX_BODY", 4096)  # read when the server starts
     with serve() as mock:
         at_limit = requests.put(mock.url + "/_mock/scenario", data=b"#" * 4096)
         assert at_limit.status_code == 422  # read, and found to be no scenario

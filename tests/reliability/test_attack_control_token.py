@@ -23,8 +23,8 @@ import pytest
 import requests
 
 from zitadel_mock import MockServer, ServerError, load_scenario
-from zitadel_mock.cli import build_parser, main
-from zitadel_mock.cmd_control import build_server
+from zitadel_mock.cli.main import build_parser, main
+from zitadel_mock.cli.serve import build_server
 
 QUICKSTART = str(Path(__file__).resolve().parents[2] / "fixtures" / "quickstart.yaml")
 TOKENS = ["pässwörd", "密码-token", "ключ 2", "emoji-🔑"]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from zitadel_mock import MockServer, load_scenario
-from zitadel_mock.cli import build_parser
-from zitadel_mock.cmd_control import build_server
+from zitadel_mock.cli.main import build_parser
+from zitadel_mock.cli.serve import build_server
 
 QUICKSTART = str(Path(__file__).resolve().parents[2] / "fixtures" / "quickstart.yaml")
 SECOND_FACTORS = "/management/v1/policies/login/second_factors/_search"

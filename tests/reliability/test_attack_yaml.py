@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from zitadel_mock import MockServer, ScenarioError, parse_scenario
-from zitadel_mock.cli import main
+from zitadel_mock.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "fixtures" / "quickstart.yaml"

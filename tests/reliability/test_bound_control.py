@@ -8,7 +8,7 @@ import time
 
 import pytest
 import requests
-from support import MAIN, SECOND_FACTORS, bearer, scenario
+from testkit import MAIN, SECOND_FACTORS, bearer, scenario
 
 from zitadel_mock import MockServer
 from zitadel_mock.namespaces import Namespaces

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
+from testkit import MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
 
 from zitadel_mock import State
 from zitadel_mock.journal import MAX_BYTES, MAX_VALUE, Call, Journal

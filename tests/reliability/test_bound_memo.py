@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from support import ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
+from testkit import ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, client, scenario
 
 from zitadel_mock import State
-from zitadel_mock.service import MEMO_KEY
+from zitadel_mock.answers import MEMO_KEY
 
 
 def test_the_memo_skips_oversized_keys_of_every_kind() -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import falcon.testing
 import pytest
-from support import MAIN, scenario
+from testkit import MAIN, scenario
 
 from zitadel_mock import ScenarioError, State, create_app, parse_scenario, scenario_from_data
-from zitadel_mock.cli import main
+from zitadel_mock.cli.main import main
+from zitadel_mock.cli.reload import Reloader
 from zitadel_mock.namespaces import Namespaces
-from zitadel_mock.reload import Reloader
 
 HUGE = "1" * 5000
 YAML = textwrap.dedent(

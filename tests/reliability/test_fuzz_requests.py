@@ -33,7 +33,7 @@ from fuzz_strategies import (
 )
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from schema_facts import check_answer
+from testkit import check_answer
 
 from zitadel_mock import create_app, parse_scenario
 from zitadel_mock.codes import http_status

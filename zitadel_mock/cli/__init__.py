@@ -1,0 +1,7 @@
+"""The ``zitadel-mock`` command: parse, then serve, validate, schema or generate."""
+
+from __future__ import annotations
+
+from .main import build_parser, main
+
+__all__ = ["build_parser", "main"]
