@@ -9,7 +9,6 @@ from .errors import ScenarioError, ServerError, ZitadelMockError
 
 if TYPE_CHECKING:
     from .journal import Call, Journal
-    from .mock import MockAssertionError, ServerSideError, ZitadelMock
     from .model import (
         AuthFactor,
         ErrorRule,
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from .scenario.read import load_scenario, parse_scenario, scenario_from_data
     from .server import MockServer
     from .state import State
+    from .testing import MockAssertionError, ServerSideError, ZitadelMock
 
 # Public names and the module each lives in. They are imported on first use, so that
 # ``import zitadel_mock`` (and the pytest plugin, in every test run of every project that
@@ -33,9 +33,9 @@ _LAZY = {
     "create_app": "protocols.rest.app",
     "Call": "journal",
     "Journal": "journal",
-    "MockAssertionError": "mock",
-    "ServerSideError": "mock",
-    "ZitadelMock": "mock",
+    "MockAssertionError": "testing",
+    "ServerSideError": "testing",
+    "ZitadelMock": "testing",
     "AuthFactor": "model",
     "ErrorRule": "model",
     "Factor": "model",

@@ -17,7 +17,7 @@ from zitadel_mock import (
     ZitadelMock,
     parse_scenario,
 )
-from zitadel_mock.builtin import builtin_scenario
+from zitadel_mock.scenario.builtin import builtin_scenario
 
 SECOND = "/management/v1/policies/login/second_factors/_search"
 SHOP = """

@@ -32,8 +32,8 @@ import pytest
 from soak_client import exchange
 
 from zitadel_mock import MockServer, parse_scenario
-from zitadel_mock.mock import ZitadelMock
 from zitadel_mock.namespaces import Namespaces
+from zitadel_mock.testing import ZitadelMock
 
 SCENARIO = """
 version: 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Scenario
-from .scenario.read import scenario_from_data
+from ..model import Scenario
+from .read import scenario_from_data
 
 __all__ = ["BUILTIN_SCENARIO", "builtin_scenario"]
 

@@ -11,7 +11,6 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .builtin import builtin_scenario
 from .errors import ZitadelMockError
 from .journal import Call, check_status, resolve, select, shown
 from .model import (
@@ -25,6 +24,7 @@ from .model import (
     User,
 )
 from .namespaces import DEFAULT_NAMESPACE
+from .scenario.builtin import builtin_scenario
 from .scenario.read import load_scenario
 from .server import MockServer
 
