@@ -1,0 +1,358 @@
+"""The live page at ``GET /_mock/``: what the mock serves and what it answered, in a browser.
+
+One self-contained HTML document (inline CSS and JavaScript: no CDN, no build step, works
+offline) that polls ``GET /_mock/page.json`` every second. That JSON is read-only and bounded:
+at most ``MAX_LISTED`` orgs, users and tokens, and the last ``MAX_ROWS`` calls of the journal
+that match the filters, so a page left open on a busy mock costs little. The page writes every
+value it shows with ``textContent``, never as HTML: a path or token sent by anyone who can
+reach the mock is shown as text, never run.
+"""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from ..faults import total_times
+from ..journal import Call, parse_status, resolve, select, shown
+from ..model import RPCS, ErrorRule
+from .forms import ControlError, ControlRequest, Reply, factor_json, rule_json, token_json
+
+__all__ = ["MAX_LISTED", "MAX_ROWS", "PAGE_FILTERS", "PAGE_HTML", "page_json", "wants_page"]
+
+MAX_LISTED = 500  # orgs, users and tokens each: a scenario of 100,000 users stays a small page
+MAX_ROWS = 200  # journal rows sent per poll, the newest
+PAGE_FILTERS = ("rpc", "user", "org", "status")
+
+
+def wants_page(accept: str | None) -> bool:
+    """Whether a request for ``/_mock/`` asks for the page (a browser) rather than the JSON.
+
+    Browsers send ``Accept: text/html,...`` when they navigate; curl, requests and the
+    OpenAPI tools send ``*/*`` or ``application/json`` and keep getting the OpenAPI document.
+    """
+    return accept is not None and "text/html" in accept.lower()
+
+
+def _limited(items: list[Any]) -> dict[str, Any]:
+    return {"items": items[:MAX_LISTED], "total": len(items)}
+
+
+def _unique(values: Any) -> list[Any]:
+    """The view's indexes hold each item twice (by id and by name): each once, in order."""
+    seen: dict[int, Any] = {}
+    for value in values:
+        seen.setdefault(id(value), value)
+    return list(seen.values())
+
+
+def _fired(index: int, rule: ErrorRule, remaining: int | None, calls: list[Call]) -> int | None:
+    """How often rule ``index`` (counted from 1) fired, or None when it cannot be told.
+
+    A rule with an end fired its total less what remains. One without an end is counted in
+    the journal, by the ``why`` each forced answer carries ("forced rule 1 (...): ...").
+    """
+    total = total_times(rule)
+    if total is not None and remaining is not None:
+        return total - remaining
+    prefix = f"forced rule {index} "
+    whys = [getattr(call, "why", None) for call in calls]
+    if not any(isinstance(why, str) for why in whys):
+        return None  # a journal without ``why``: nothing to count by
+    return sum(1 for why in whys if isinstance(why, str) and why.startswith(prefix))
+
+
+def _one(request: ControlRequest, key: str) -> str | None:
+    values = [value for value in request.query.get(key, []) if value != ""]
+    if len(values) > 1:
+        raise ControlError(400, f"query parameter {key!r} is given {len(values)} times")
+    return values[0] if values else None
+
+
+def page_json(request: ControlRequest) -> Reply:
+    """Everything the page shows, for the request's namespace, in one bounded answer."""
+    state = request.state()
+    view = state.view
+    rpc, user, org, status = (_one(request, key) for key in PAGE_FILTERS)
+    if rpc is not None and rpc not in RPCS:
+        raise ControlError(400, f"rpc: {shown(rpc)} is not one of {', '.join(RPCS)}")
+    try:
+        wanted = (
+            resolve("user", user, view.users) if user is not None else None,
+            resolve("org", org, view.orgs) if org is not None else None,
+            parse_status(status) if status is not None else None,
+        )
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
+    calls = state.journal.calls()
+    chosen = select(calls, rpc, *wanted)
+    users = [
+        {
+            "id": u.id,
+            "username": u.username,
+            "org_id": u.org_id,
+            "type": u.type.value,
+            "auth_factors": [factor_json(f) for f in view.factors.get(u.id, ())],
+        }
+        for u in _unique(view.users.values())
+    ]
+    tokens = [token_json(t) for t in islice(view.tokens.values(), MAX_LISTED + 1)]
+    rules = []
+    for index, (rule, remaining) in enumerate(state.errors(), start=1):
+        rules.append(
+            {
+                "index": index,
+                "origin": getattr(rule, "origin", None),
+                "fired": _fired(index, rule, remaining, calls),
+                **rule_json(rule, remaining),
+            }
+        )
+    spaces = request.namespaces
+    return Reply(
+        200,
+        {
+            "namespace": request.namespace,
+            "namespaces": [{"name": n, "calls": len(s.journal)} for n, s in spaces.items()],
+            "scenario": {
+                "source": state.scenario.source,
+                "zitadel_version": state.scenario.zitadel_version,
+                "orgs": _limited(
+                    [{"id": o.id, "name": o.name} for o in _unique(view.orgs.values())]
+                ),
+                "users": _limited(users),
+                # None: the scenario lists no tokens, so any bearer token acts as IAM_OWNER.
+                "tokens": None if view.open_tokens else _limited(tokens),
+            },
+            "rules": rules,
+            "rpcs": list(RPCS),
+            "journal": {
+                "calls": [call.to_dict() for call in chosen[-MAX_ROWS:]],
+                "count": len(chosen),
+                "total": len(calls),
+                "dropped": state.journal.dropped,
+            },
+        },
+    )
+
+
+PAGE_HTML = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>zitadel-mock</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #f6f6f8; }
+header { background: #2b2d42; color: #fff; padding: .6em 1em; display: flex; gap: 1.5em;
+  align-items: baseline; flex-wrap: wrap; }
+header h1 { font-size: 1.2em; margin: 0; }
+main { padding: 0 1em 2em; }
+section { background: #fff; border: 1px solid #ddd; border-radius: 6px; margin: 1em 0;
+  padding: .5em 1em; }
+h2 { font-size: 1.05em; margin: .4em 0; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 2px 6px; border-bottom: 1px solid #eee;
+  vertical-align: top; }
+th { background: #fafafa; }
+td.why { font-family: ui-monospace, monospace; font-size: 12px; }
+tr.s2 td.status { color: #17803d; } tr.s4 td.status { color: #b35c00; }
+tr.s5 td.status { color: #c0142c; }
+.muted { color: #777; } .error { color: #c0142c; font-weight: bold; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr));
+  gap: 0 1em; }
+label { margin-right: 1em; } input, select { font: inherit; }
+code { font-family: ui-monospace, monospace; }
+</style>
+</head>
+<body>
+<header>
+  <h1>zitadel-mock</h1>
+  <span>scenario <code id="source"></code></span>
+  <span>ZITADEL <code id="version"></code></span>
+  <label>namespace <select id="namespace"></select></label>
+  <span id="status" class="muted">loading…</span>
+</header>
+<main>
+<section>
+  <h2>Journal <span id="count" class="muted"></span></h2>
+  <form id="filters" onsubmit="return false">
+    <label>rpc <select id="f-rpc"><option value="">any</option></select></label>
+    <label>user <input id="f-user" size="16" placeholder="username or id"></label>
+    <label>org <input id="f-org" size="16" placeholder="name or id"></label>
+    <label>status <input id="f-status" size="4" placeholder="e.g. 401"></label>
+    <span id="filter-error" class="error"></span>
+  </form>
+  <table id="journal">
+    <thead><tr><th>#</th><th>time</th><th>status</th><th>rpc</th><th>method</th><th>path</th>
+      <th>user</th><th>org</th><th>why</th></tr></thead>
+    <tbody></tbody>
+  </table>
+</section>
+<section>
+  <h2>Forced rules</h2>
+  <table id="rules">
+    <thead><tr><th>#</th><th>rpc</th><th>user</th><th>org</th><th>answer</th>
+      <th>fired</th><th>remaining</th><th>origin</th></tr></thead>
+    <tbody></tbody>
+  </table>
+</section>
+<div class="grid">
+<section>
+  <h2>Organisations <span id="orgs-count" class="muted"></span></h2>
+  <table id="orgs"><thead><tr><th>id</th><th>name</th></tr></thead><tbody></tbody></table>
+</section>
+<section>
+  <h2>Users <span id="users-count" class="muted"></span></h2>
+  <table id="users"><thead><tr><th>id</th><th>username</th><th>org</th><th>type</th>
+    <th>factors</th></tr></thead><tbody></tbody></table>
+</section>
+<section>
+  <h2>Tokens <span id="tokens-count" class="muted"></span></h2>
+  <table id="tokens"><thead><tr><th>token</th><th>user</th><th>expired</th></tr></thead>
+    <tbody></tbody></table>
+</section>
+<section>
+  <h2>Namespaces</h2>
+  <table id="namespaces"><thead><tr><th>name</th><th>calls</th></tr></thead>
+    <tbody></tbody></table>
+</section>
+</div>
+</main>
+<script>
+"use strict";
+// Every value from the server is written with textContent: a path such as
+// "<script>" sent to the mock is shown as text, never run.
+var namespace = null;  // null: the server's default namespace
+var rpcsShown = false;
+function $(id) { return document.getElementById(id); }
+function text(value) { return value === null || value === undefined ? "" : String(value); }
+function fill(id, rows, make) {
+  var body = $(id).tBodies[0];
+  var fresh = document.createElement("tbody");
+  rows.forEach(function (item) {
+    var tr = document.createElement("tr");
+    var cells = make(item, tr);
+    cells.forEach(function (cell) {
+      var td = document.createElement("td");
+      if (cell && typeof cell === "object") {
+        td.className = cell.cls; td.textContent = text(cell.value);
+      } else { td.textContent = text(cell); }
+      tr.appendChild(td);
+    });
+    fresh.appendChild(tr);
+  });
+  body.parentNode.replaceChild(fresh, body);
+}
+function counted(id, part) {
+  $(id).textContent = part.total > part.items.length
+    ? "(" + part.items.length + " of " + part.total + ")" : "(" + part.total + ")";
+}
+function answerOf(rule) {
+  var parts = [];
+  if (rule.code) parts.push(rule.code);
+  if (rule.fault) parts.push("fault " + rule.fault);
+  if (rule.delay) parts.push("delay " + JSON.stringify(rule.delay));
+  if (rule.hold) parts.push("hold");
+  if (rule.then) parts.push("then " + answerOf(rule.then));
+  return parts.join(", ");
+}
+function query() {
+  var params = new URLSearchParams();
+  ["rpc", "user", "org", "status"].forEach(function (key) {
+    var value = $("f-" + key).value.trim();
+    if (value) params.set(key, value);
+  });
+  var q = params.toString();
+  return "/_mock/page.json" + (q ? "?" + q : "");
+}
+function show(data) {
+  $("source").textContent = text(data.scenario.source);
+  $("version").textContent = text(data.scenario.zitadel_version);
+  if (!rpcsShown) {
+    data.rpcs.forEach(function (rpc) {
+      var option = document.createElement("option");
+      option.value = rpc; option.textContent = rpc; $("f-rpc").appendChild(option);
+    });
+    rpcsShown = true;
+  }
+  var select = $("namespace");
+  var names = data.namespaces.map(function (n) { return n.name; });
+  if (select.options.length !== names.length ||
+      names.some(function (n, i) { return select.options[i].value !== n; })) {
+    while (select.firstChild) select.removeChild(select.firstChild);
+    names.forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = name; option.textContent = name; select.appendChild(option);
+    });
+  }
+  select.value = data.namespace;
+  var journal = data.journal;
+  $("count").textContent = "(" + journal.count + " shown of " + journal.total +
+    (journal.dropped ? ", " + journal.dropped + " dropped" : "") + ")";
+  var first = journal.count - journal.calls.length;
+  var rows = journal.calls.map(function (call, i) { return [first + i + 1, call]; });
+  rows.reverse();  // the newest first
+  fill("journal", rows, function (pair, tr) {
+    var call = pair[1];
+    tr.className = "s" + String(call.status).charAt(0);
+    return [pair[0], call.time, {cls: "status", value: call.status}, call.rpc || "—",
+      call.method, call.path, call.user_id, call.org_id,
+      {cls: "why", value: call.why !== undefined ? call.why
+        : (call.forced ? "forced" : "")}];
+  });
+  fill("rules", data.rules, function (rule) {
+    return [rule.index, rule.rpc || "any", rule.user_id || "any", rule.org_id || "any",
+      answerOf(rule), rule.fired === null ? "?" : rule.fired,
+      rule.remaining === null ? "∞" : rule.remaining, rule.origin];
+  });
+  var s = data.scenario;
+  counted("orgs-count", s.orgs);
+  fill("orgs", s.orgs.items, function (o) { return [o.id, o.name]; });
+  counted("users-count", s.users);
+  fill("users", s.users.items, function (u) {
+    return [u.id, u.username, u.org_id, u.type, u.auth_factors.map(function (f) {
+      return f.type + " (" + f.state + ")";
+    }).join(", ")];
+  });
+  if (s.tokens === null) {
+    $("tokens-count").textContent = "(none listed: any bearer token acts as IAM_OWNER)";
+    fill("tokens", [], function () { return []; });
+  } else {
+    counted("tokens-count", s.tokens);
+    fill("tokens", s.tokens.items, function (t) {
+      return [t.token, t.user_id, t.expired ? "yes" : ""];
+    });
+  }
+  fill("namespaces", data.namespaces, function (n) { return [n.name, n.calls]; });
+}
+function poll() {
+  var headers = {"Accept": "application/json"};
+  if (namespace !== null) headers["X-Mock-Namespace"] = namespace;
+  fetch(query(), {headers: headers, credentials: "same-origin", cache: "no-store"})
+    .then(function (answer) {
+      return answer.json().then(function (body) { return [answer.status, body]; });
+    })
+    .then(function (result) {
+      if (result[0] === 200) {
+        $("filter-error").textContent = "";
+        show(result[1]);
+        $("status").textContent = "live · " + new Date().toLocaleTimeString();
+        document.body.setAttribute("data-polls",
+          String(Number(document.body.getAttribute("data-polls") || 0) + 1));
+      } else if (result[0] === 400) {
+        $("filter-error").textContent = text(result[1].error);
+      } else {
+        $("status").textContent = "error " + result[0] + ": " + text(result[1].error);
+      }
+    })
+    .catch(function (error) { $("status").textContent = "unreachable: " + error; })
+    .then(function () { setTimeout(poll, 1000); });
+}
+$("namespace").addEventListener("change", function (event) {
+  namespace = event.target.value;
+});
+poll();
+</script>
+</body>
+</html>
+"""
