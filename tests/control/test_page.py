@@ -53,7 +53,7 @@ def test_other_clients_still_get_the_openapi_document(mock: MockServer) -> None:
 
 def test_the_page_is_self_contained_and_writes_no_html_from_data() -> None:
     # No CDN, no file fetched from anywhere: every script and style is inline.
-    assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)=", PAGE_HTML)
+    assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)=(?!\"data:)", PAGE_HTML)
     assert "http://" not in PAGE_HTML
     assert "https://" not in PAGE_HTML
     # Values reach the page through textContent only: nothing parses them as HTML.

@@ -141,6 +141,7 @@ PAGE_HTML = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>zitadel-mock</title>
+<link rel="icon" href="data:,">
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #f6f6f8; }
 header { background: #2b2d42; color: #fff; padding: .6em 1em; display: flex; gap: 1.5em;
@@ -162,6 +163,7 @@ tr.s5 td.status { color: #c0142c; }
   gap: 0 1em; }
 label { margin-right: 1em; } input, select { font: inherit; }
 code { font-family: ui-monospace, monospace; }
+.wide { grid-column: span 2; } td.path, td.why { overflow-wrap: anywhere; }
 </style>
 </head>
 <body>
@@ -201,7 +203,7 @@ code { font-family: ui-monospace, monospace; }
   <h2>Organisations <span id="orgs-count" class="muted"></span></h2>
   <table id="orgs"><thead><tr><th>id</th><th>name</th></tr></thead><tbody></tbody></table>
 </section>
-<section>
+<section class="wide">
   <h2>Users <span id="users-count" class="muted"></span></h2>
   <table id="users"><thead><tr><th>id</th><th>username</th><th>org</th><th>type</th>
     <th>factors</th></tr></thead><tbody></tbody></table>
@@ -296,7 +298,7 @@ function show(data) {
     var call = pair[1];
     tr.className = "s" + String(call.status).charAt(0);
     return [pair[0], call.time, {cls: "status", value: call.status}, call.rpc || "—",
-      call.method, call.path, call.user_id, call.org_id,
+      call.method, {cls: "path", value: call.path}, call.user_id, call.org_id,
       {cls: "why", value: call.why !== undefined ? call.why
         : (call.forced ? "forced" : "")}];
   });
@@ -306,11 +308,15 @@ function show(data) {
       rule.remaining === null ? "∞" : rule.remaining, rule.origin];
   });
   var s = data.scenario;
+  var orgNames = {}, userNames = {};
+  s.orgs.items.forEach(function (o) { orgNames[o.id] = o.name; });
+  s.users.items.forEach(function (u) { userNames[u.id] = u.username; });
+  function named(names, id) { return id in names ? names[id] : id; }
   counted("orgs-count", s.orgs);
   fill("orgs", s.orgs.items, function (o) { return [o.id, o.name]; });
   counted("users-count", s.users);
   fill("users", s.users.items, function (u) {
-    return [u.id, u.username, u.org_id, u.type, u.auth_factors.map(function (f) {
+    return [u.id, u.username, named(orgNames, u.org_id), u.type, u.auth_factors.map(function (f) {
       return f.type + " (" + f.state + ")";
     }).join(", ")];
   });
@@ -320,7 +326,7 @@ function show(data) {
   } else {
     counted("tokens-count", s.tokens);
     fill("tokens", s.tokens.items, function (t) {
-      return [t.token, t.user_id, t.expired ? "yes" : ""];
+      return [t.token, named(userNames, t.user_id), t.expired ? "yes" : ""];
     });
   }
   fill("namespaces", data.namespaces, function (n) { return [n.name, n.calls]; });
