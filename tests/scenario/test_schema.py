@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -311,3 +312,83 @@ def test_loader_only_kinds_are_accepted_by_the_schema(kind: str, text: str) -> N
     assert LOADER_ONLY_MESSAGES[kind](loader.value.message), loader.value.message
     # What a standard parser (an editor's) makes of the text passes the schema.
     assert schema_errors(plain(yaml.safe_load(text))) == []
+
+
+# -- what editors show: a description on every key, and the names they can complete ------------
+
+
+def _declared(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every key the schema declares (a ``properties`` entry of a closed object), by path.
+
+    The ``properties`` of a condition (if/then/else, an anyOf that narrows) only constrain
+    keys declared elsewhere: they are no declarations.
+    """
+    if isinstance(node, dict):
+        if node.get("additionalProperties") is False:
+            for key, value in node.get("properties", {}).items():
+                yield f"{path}/{key}", value
+        for key, value in node.items():
+            yield from _declared(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _declared(value, f"{path}/{index}")
+
+
+def test_every_key_has_a_description() -> None:
+    declared = list(_declared(scenario_schema()))
+    assert len(declared) >= 89  # every key of the format, the generate: block's included
+    missing = [path for path, value in declared if not str(value.get("description", "")).strip()]
+    assert missing == []
+
+
+def _offered(schema: dict[str, Any]) -> list[Any]:
+    """The values an editor completes for ``schema``: its enums, in any anyOf branch."""
+    values = list(schema.get("enum", ()))
+    for branch in schema.get("anyOf", ()):
+        values += _offered(branch)
+    if "items" in schema:
+        values += _offered(schema["items"])
+    return values
+
+
+def test_editors_are_offered_the_names() -> None:
+    schema = scenario_schema()
+    org = schema["properties"]["orgs"]["items"]["properties"]
+    user = org["users"]["items"]["properties"]
+    factor = user["auth_factors"]["items"]["anyOf"][1]["properties"]
+    error = schema["properties"]["errors"]["items"]["properties"]
+    policy = org["login_policy"]["properties"]
+    assert _offered(factor["type"]) == ["otp", "otp_email", "otp_sms", "u2f"]
+    assert _offered(user["auth_factors"]["items"]["anyOf"][0]) == _offered(factor["type"])
+    assert "recovery_codes" in _offered(policy["second_factors"])
+    assert _offered(factor["state"]) == ["ready", "not_ready"]
+    assert "UNAVAILABLE" in _offered(error["code"])
+    assert "OK" not in _offered(error["code"])
+    assert _offered(error["fault"]) == [
+        "connection_reset",
+        "empty_response",
+        "malformed_body",
+        "random_data_then_close",
+        "timeout",
+    ]
+    assert "ListHumanAuthFactors" in _offered(error["rpc"])
+    assert "ORG_OWNER" in _offered(org["members"]["items"]["properties"]["roles"])
+    assert _offered(user["type"]) == ["human", "machine"]
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("u2f", True), ("U2F", True), (" second_factor_type_otp ", True), ("sms", False)],
+)
+def test_an_offered_name_and_the_loader_s_other_spellings_agree(value: str, valid: bool) -> None:
+    text = f"""
+        version: 1
+        orgs: [{{name: A, users: [{{username: a, auth_factors: [{{type: {value!r}}}]}}]}}]
+    """
+    data = plain(yaml.safe_load(textwrap.dedent(text)))
+    assert VALIDATOR.is_valid(data) is valid
+    if valid:
+        parse_scenario(textwrap.dedent(text))
+    else:
+        with pytest.raises(ScenarioError):
+            parse_scenario(textwrap.dedent(text))

@@ -71,6 +71,23 @@ SECOND_FACTORS_RPC = rf"^([\s\S]*/)?{LIST_SECOND_FACTORS}$"
 CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
 
 _TEXT = {"type": "string", "pattern": r"\S"}  # a string that is not blank
+
+
+def _about(schema: Any, description: str) -> dict[str, Any]:
+    """``schema`` with a description, which editors show on hover and completion."""
+    return {**schema, "description": description}
+
+
+def _offered(schema: dict[str, Any], values: list[str], description: str) -> dict[str, Any]:
+    """``schema`` (a pattern that admits more spellings) with ``values`` offered by editors.
+
+    The enum sits in an ``anyOf`` beside an always-true branch: editors complete its values,
+    while what is valid stays what the pattern says (the loader's rule: any case, a prefix,
+    spaces around), so schema and loader keep agreeing.
+    """
+    return {**schema, "anyOf": [{"enum": values}, {}], "description": description}
+
+
 _REF = {"anyOf": [_TEXT, {"type": "integer", "minimum": 0}]}  # a name, or an id as a number
 _ID = {"anyOf": [{**_TEXT, "maxLength": MAX_USER_ID}, {"type": "integer", "minimum": 0}]}
 
@@ -89,8 +106,13 @@ def _object(
 def _members(roles: frozenset[str], where: str) -> dict[str, Any]:
     member = _object(
         {
-            "user": {**_REF, "description": "username or id"},
-            "roles": {"type": "array", "minItems": 1, "items": {"enum": sorted(roles)}},
+            "user": {**_REF, "description": "the member: a username or a user id"},
+            "roles": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"enum": sorted(roles)},
+                "description": "the roles it holds here (decide what each token may call)",
+            },
         },
         ("user", "roles"),
     )
@@ -104,14 +126,31 @@ _DELAY = {
     "anyOf": [
         _SECONDS,
         _object(
-            {"uniform": {"type": "array", "items": _SECONDS, "minItems": 2, "maxItems": 2}},
+            {
+                "uniform": {
+                    "type": "array",
+                    "items": _SECONDS,
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "description": "[low, high] seconds: each request waits a random time between",
+                }
+            },
             ("uniform",),
         ),
         _object(
             {
                 "lognormal": _object(
-                    {"median": _POSITIVE, "sigma": {"type": "number", "minimum": 0, "maximum": 10}},
+                    {
+                        "median": _about(_POSITIVE, "the median wait, in seconds"),
+                        "sigma": {
+                            "type": "number",
+                            "minimum": 0,
+                            "maximum": 10,
+                            "description": "the spread: the standard deviation of the log",
+                        },
+                    },
                     ("median", "sigma"),
+                    description="a long-tailed wait, like a real network's",
                 )
             },
             ("lognormal",),
@@ -140,38 +179,69 @@ def _step_schema(properties: dict[str, Any], *conditions: dict[str, Any]) -> dic
 
 
 def _step_properties() -> dict[str, Any]:
+    codes = [n for n in CODES if n != "OK"]
     properties = {
         "code": {
             "anyOf": [
-                {"type": "string", "pattern": CODE_PATTERN},
-                {"type": "integer", "minimum": 1, "maximum": 16},
-            ]
+                _offered(
+                    {"type": "string", "pattern": CODE_PATTERN},
+                    codes,
+                    "a gRPC code name (any case)",
+                ),
+                {"type": "integer", "minimum": 1, "maximum": 16, "description": "a gRPC code"},
+            ],
+            "description": "the error answered, as ZITADEL answers it: a gRPC code, by name "
+            "or number, mapped to its HTTP status",
         },
-        "message": _TEXT,
-        "id": _TEXT,
-        "times": {"type": "integer", "minimum": 1},
-        "after": {"type": "integer", "minimum": 0},
-        "probability": {"type": "number", "minimum": 0, "maximum": 1},
-        "delay": _DELAY,
-        "fault": {"enum": list(FAULTS)},
-        "hold": _POSITIVE,
-        "then": {"$ref": "#/definitions/step"},
+        "message": _about(_TEXT, "the error's message; a default one per code when omitted"),
+        "id": _about(_TEXT, "the error's id (ZITADEL's, e.g. 'AUTH-7fs1e'); with a code"),
+        "times": _about(
+            {"type": "integer", "minimum": 1},
+            "how many matching requests it answers, then it is spent; without end when omitted",
+        ),
+        "after": _about(
+            {"type": "integer", "minimum": 0},
+            "how many matching requests it lets through first",
+        ),
+        "probability": _about(
+            {"type": "number", "minimum": 0, "maximum": 1},
+            "the chance it fires on each matching request (from the scenario's seed)",
+        ),
+        "delay": _about(_DELAY, "a wait before the answer: " + _DELAY["description"]),
+        "fault": _about(
+            {"enum": list(FAULTS)},
+            "a broken answer instead of an error: the connection reset or closed, a malformed "
+            "or random body, or no answer (timeout)",
+        ),
+        "hold": _about(_POSITIVE, "with fault timeout: seconds the connection is held open"),
+        "then": _about(
+            {"$ref": "#/definitions/step"},
+            "what the rule does once its times are spent: another step, with its own times",
+        ),
     }
     return properties
 
 
 def scenario_schema() -> dict[str, Any]:
     """Return the JSON Schema of a scenario file."""
-    factor_name = {"type": "string", "pattern": FACTOR_PATTERN}
+    factor_name = _offered(
+        {"type": "string", "pattern": FACTOR_PATTERN},
+        sorted(_FACTOR_NAMES),
+        "a second factor type (any case; a SECOND_FACTOR_TYPE_ prefix is allowed)",
+    )
     auth_factor = {
         "anyOf": [
             factor_name,
             _object(
                 {
                     "type": factor_name,
-                    "name": {**_TEXT, "description": "u2f only"},
+                    "name": {**_TEXT, "description": "u2f only: the key's name"},
                     "id": {**_ID, "description": "u2f only; generated when omitted"},
-                    "state": {"type": "string", "pattern": STATE_PATTERN},
+                    "state": _offered(
+                        {"type": "string", "pattern": STATE_PATTERN},
+                        ["ready", "not_ready"],
+                        "whether the factor's set-up was finished; ready when omitted",
+                    ),
                 },
                 ("type",),
                 # Only a u2f factor has a name and an id.
@@ -186,19 +256,37 @@ def scenario_schema() -> dict[str, Any]:
         {
             "second_factors": {
                 "type": "array",
-                "items": {"type": "string", "pattern": POLICY_FACTOR_PATTERN},
+                "items": _offered(
+                    {"type": "string", "pattern": POLICY_FACTOR_PATTERN},
+                    sorted(["recovery_codes", *_FACTOR_NAMES]),
+                    "a second factor type the policy allows (any case)",
+                ),
                 "uniqueItems": True,
+                "description": "the second factors ListLoginPolicySecondFactors answers",
             },
-            "processed_sequence": {"type": "integer", "minimum": 0, "maximum": 2**64 - 1},
+            "processed_sequence": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 2**64 - 1,
+                "description": "the policy's details.sequence in answers",
+            },
         },
         ("second_factors",),
+        description="a login policy of its own",
     )
     user = _object(
         {
-            "username": _TEXT,
-            "id": _ID,
-            "type": {"enum": ["human", "machine"]},
-            "auth_factors": {"type": "array", "items": auth_factor},
+            "username": _about(_TEXT, "the user's login name; tokens and members name it"),
+            "id": _about(_ID, "the user's id; generated from the seed when omitted"),
+            "type": {
+                "enum": ["human", "machine"],
+                "description": "a human or a machine user; human when omitted",
+            },
+            "auth_factors": {
+                "type": "array",
+                "items": auth_factor,
+                "description": "what ListHumanAuthFactors answers for the user (humans only)",
+            },
         },
         ("username",),
         # A machine user has no auth factors.
@@ -209,19 +297,32 @@ def scenario_schema() -> dict[str, Any]:
     )
     org = _object(
         {
-            "name": _TEXT,
-            "id": _ID,
-            "login_policy": policy,
+            "name": _about(_TEXT, "the organisation's name; tokens, members and rules name it"),
+            "id": _about(_ID, "the organisation's id; generated from the seed when omitted"),
+            "login_policy": _about(policy, "the org's own login policy; the instance's if omitted"),
             "members": _members(ORG_ROLES, "org members: ORG_* and PROJECT_* roles"),
-            "users": {"type": "array", "items": user},
+            "users": {"type": "array", "items": user, "description": "the org's users"},
         },
         ("name",),
     )
     token = _object(
-        {"token": _TEXT, "user": _REF, "expired": {"type": "boolean"}}, ("token", "user")
+        {
+            "token": _about(_TEXT, "the bearer token a client sends"),
+            "user": _about(_REF, "the user it authenticates: a username or a user id"),
+            "expired": {"type": "boolean", "description": "refused as expired (401) when true"},
+        },
+        ("token", "user"),
     )
     error = _step_schema(
-        {"rpc": {"type": "string", "pattern": RPC_PATTERN}, "user": _REF, "org": _REF}
+        {
+            "rpc": _offered(
+                {"type": "string", "pattern": RPC_PATTERN},
+                list(RPCS),
+                "the rpc it matches (a service prefix is allowed); any rpc when omitted",
+            ),
+            "user": _about(_REF, "the user in the path it matches; any when omitted"),
+            "org": _about(_REF, "the organisation in context it matches; any when omitted"),
+        }
         | _step_properties(),
         # ListLoginPolicySecondFactors has no user in its path: such a rule never matches.
         {
@@ -231,10 +332,14 @@ def scenario_schema() -> dict[str, Any]:
     )
     rate_limit = _object(
         {
-            "requests": {"type": "integer", "minimum": 1},
-            "window": _POSITIVE,
-            "message": _TEXT,
-            "id": _TEXT,
+            "requests": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "how many requests a token may make per window",
+            },
+            "window": _about(_POSITIVE, "the window, in seconds"),
+            "message": _about(_TEXT, "the message of the RESOURCE_EXHAUSTED answer"),
+            "id": _about(_TEXT, "the id of the RESOURCE_EXHAUSTED answer"),
         },
         ("requests", "window"),
     )
@@ -245,27 +350,52 @@ def scenario_schema() -> dict[str, Any]:
         "definitions": {"step": _step_schema(_step_properties())},
         **_object(
             {
-                "version": {"const": 1},
+                "version": {"const": 1, "description": "the scenario format's version: 1"},
                 "zitadel_version": {
                     "type": "string",
                     "pattern": ZITADEL_VERSION_PATTERN,
                     "description": "the ZITADEL release answered as: '4.13' (4.13.0) or "
                     "'4.12.3', from 4.0.0 to 4.13.1; default 4.13.1",
                 },
-                "seed": {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},
-                "clock": {"type": "string", "pattern": CLOCK_PATTERN},
+                "seed": {
+                    "type": "integer",
+                    "minimum": -(2**63),
+                    "maximum": 2**63 - 1,
+                    "description": "makes generated ids and random choices the same every run",
+                },
+                "clock": {
+                    "type": "string",
+                    "pattern": CLOCK_PATTERN,
+                    "description": "freezes the mock's time (RFC 3339), e.g. "
+                    "'2025-08-28T10:46:22Z'; the load time when omitted",
+                },
                 "instance": _object(
                     {
-                        "login_policy": policy,
+                        "login_policy": _about(policy, "the instance's default login policy"),
                         "members": _members(INSTANCE_ROLES, "instance members: IAM_* roles"),
-                    }
+                    },
+                    description="the ZITADEL instance: its default policy and its members",
                 ),
-                "orgs": {"type": "array", "items": org},
-                "tokens": {"type": "array", "items": token},
-                "errors": {"type": "array", "items": error},
-                "latency": _DELAY,
-                "rate_limit": rate_limit,
-                "generate": generate_schema(),
+                "orgs": {
+                    "type": "array",
+                    "items": org,
+                    "description": "the organisations, with their users",
+                },
+                "tokens": {
+                    "type": "array",
+                    "items": token,
+                    "description": "the accepted bearer tokens; when omitted any bearer token "
+                    "acts as IAM_OWNER",
+                },
+                "errors": {
+                    "type": "array",
+                    "items": error,
+                    "description": "forced rules: matching requests get this answer before "
+                    "any auth check",
+                },
+                "latency": _about(_DELAY, "a wait before every answer: " + _DELAY["description"]),
+                "rate_limit": _about(rate_limit, "answers RESOURCE_EXHAUSTED (429) past a rate"),
+                "generate": _described_generate(),
             },
             ("version",),
             # Hand-written orgs (at least one), a generate: block, or both.
@@ -275,6 +405,38 @@ def scenario_schema() -> dict[str, Any]:
             ],
         ),
     }
+
+
+# generate_schema() says the shape; what each of its keys means is said here, with the rest.
+_GENERATE = {
+    "orgs": "how many organisations to generate",
+    "users_per_org": "how many users each generated org has",
+    "seed": "the generator's own seed; the scenario's seed when omitted",
+    "factors": "the share of users with each factor: 'otp=0.3, u2f=0.2' or {otp: 0.3}",
+    "locale": "the locale of generated names, e.g. en_US or de",
+    "machine_share": "the share of users that are machine users",
+    "not_ready_share": "the share of factors whose set-up is not finished",
+    "custom_policy_share": "the share of orgs with a login policy of their own",
+}
+_MIX = {
+    "otp": "the share of users with an authenticator app (otp)",
+    "u2f": "the share of users with a security key (u2f)",
+    "otp_sms": "the share of users with an SMS code (otp_sms)",
+    "otp_email": "the share of users with an email code (otp_email)",
+    "none": "the share of users with no second factor",
+}
+
+
+def _described_generate() -> dict[str, Any]:
+    schema = generate_schema()
+    properties = schema["properties"]
+    for key, value in list(properties.items()):
+        # A copy: one schema object may serve several keys (the shares).
+        value = properties[key] = {"description": _GENERATE.get(key, ""), **value}
+        for branch in value.get("anyOf", ()):
+            for mix, share in branch.get("properties", {}).items():
+                branch["properties"][mix] = {**share, "description": _MIX.get(mix, "")}
+    return schema
 
 
 def schema_text() -> str:
