@@ -121,8 +121,9 @@ def _members(roles: frozenset[str], where: str) -> dict[str, Any]:
 
 _SECONDS = {"type": "number", "minimum": 0, "maximum": MAX_SECONDS}
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
-_DELAY = {
-    "description": "seconds, {uniform: [low, high]} or {lognormal: {median, sigma}}",
+_DELAY_FORMS = "seconds, {uniform: [low, high]} or {lognormal: {median, sigma}}"
+_DELAY: dict[str, Any] = {
+    "description": _DELAY_FORMS,
     "anyOf": [
         _SECONDS,
         _object(
@@ -207,7 +208,7 @@ def _step_properties() -> dict[str, Any]:
             {"type": "number", "minimum": 0, "maximum": 1},
             "the chance it fires on each matching request (from the scenario's seed)",
         ),
-        "delay": _about(_DELAY, "a wait before the answer: " + _DELAY["description"]),
+        "delay": _about(_DELAY, "a wait before the answer: " + _DELAY_FORMS),
         "fault": _about(
             {"enum": list(FAULTS)},
             "a broken answer instead of an error: the connection reset or closed, a malformed "
@@ -393,7 +394,7 @@ def scenario_schema() -> dict[str, Any]:
                     "description": "forced rules: matching requests get this answer before "
                     "any auth check",
                 },
-                "latency": _about(_DELAY, "a wait before every answer: " + _DELAY["description"]),
+                "latency": _about(_DELAY, "a wait before every answer: " + _DELAY_FORMS),
                 "rate_limit": _about(rate_limit, "answers RESOURCE_EXHAUSTED (429) past a rate"),
                 "generate": _described_generate(),
             },
