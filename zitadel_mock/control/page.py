@@ -288,6 +288,13 @@ function show(data) {
     });
   }
   select.value = data.namespace;
+  var s = data.scenario;
+  var orgNames = {}, userNames = {};
+  s.orgs.items.forEach(function (o) { orgNames[o.id] = o.name; });
+  s.users.items.forEach(function (u) { userNames[u.id] = u.username; });
+  function named(names, id) {
+    return id !== null && Object.prototype.hasOwnProperty.call(names, id) ? names[id] : id;
+  }
   var journal = data.journal;
   $("count").textContent = "(" + journal.count + " shown of " + journal.total +
     (journal.dropped ? ", " + journal.dropped + " dropped" : "") + ")";
@@ -298,20 +305,17 @@ function show(data) {
     var call = pair[1];
     tr.className = "s" + String(call.status).charAt(0);
     return [pair[0], call.time, {cls: "status", value: call.status}, call.rpc || "—",
-      call.method, {cls: "path", value: call.path}, call.user_id, call.org_id,
+      call.method, {cls: "path", value: call.path},
+      named(userNames, call.user_id), named(orgNames, call.org_id),
       {cls: "why", value: call.why !== undefined ? call.why
         : (call.forced ? "forced" : "")}];
   });
   fill("rules", data.rules, function (rule) {
-    return [rule.index, rule.rpc || "any", rule.user_id || "any", rule.org_id || "any",
+    return [rule.index, rule.rpc || "any", named(userNames, rule.user_id) || "any",
+      named(orgNames, rule.org_id) || "any",
       answerOf(rule), rule.fired === null ? "?" : rule.fired,
       rule.remaining === null ? "∞" : rule.remaining, rule.origin];
   });
-  var s = data.scenario;
-  var orgNames = {}, userNames = {};
-  s.orgs.items.forEach(function (o) { orgNames[o.id] = o.name; });
-  s.users.items.forEach(function (u) { userNames[u.id] = u.username; });
-  function named(names, id) { return id in names ? names[id] : id; }
   counted("orgs-count", s.orgs);
   fill("orgs", s.orgs.items, function (o) { return [o.id, o.name]; });
   counted("users-count", s.users);
