@@ -8,8 +8,6 @@ then carry (``Authorization: Bearer TOKEN`` or ``X-Mock-Token: TOKEN``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import ipaddress
 import json
@@ -27,7 +25,7 @@ from ..protocols.rest.connection import WIRE_KEY
 from .forms import ControlError, ControlRequest, Operation, Reply
 from .openapi import openapi_document
 from .ops import OPERATIONS, install_scenario, read_scenario, replace_scenario
-from .page import PAGE_FILTERS, PAGE_HTML, page_json, wants_page
+from .page import PAGE_FILTERS, authorization_token, page_json, serve_page
 
 __all__ = [
     "PREFIX",
@@ -145,12 +143,7 @@ def _header_bytes(value: str) -> bytes:
 def _token_matches(req: Any, token: str) -> bool:
     given = req.get_header(TOKEN_HEADER)
     if given is None:
-        auth = req.get_header("Authorization") or ""
-        scheme, _, value = auth.partition(" ")
-        if scheme.lower() == "bearer":
-            given = value.strip()
-        elif scheme.lower() == "basic":
-            given = _basic_password(value.strip())
+        given = authorization_token(req.get_header("Authorization") or "")
     if given is None:
         return False
     # Bytes against bytes, in constant time, as sent on the wire: the token in UTF-8 (curl, Go,
@@ -163,52 +156,6 @@ def _token_matches(req: Any, token: str) -> bool:
     except UnicodeEncodeError:
         latin1 = False
     return utf8 or latin1
-
-
-def _basic_password(value: str) -> str | None:
-    """The password of a Basic credential (any user name), as latin-1 text like a header's.
-
-    A browser cannot add a header to a page it navigates to: the live page asks for the token
-    with Basic's prompt (the token as the password), and the browser then sends it on the
-    page's own requests too.
-    """
-    try:
-        decoded = base64.b64decode(value.encode("ascii"), validate=True)
-    except (UnicodeEncodeError, binascii.Error):
-        return None
-    _, colon, password = decoded.partition(b":")
-    return password.decode("latin-1") if colon else None
-
-
-# The page runs only its own inline script and talks only to this server; no frame may hold it.
-_PAGE_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-    "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'none'"
-)
-_PAGE_REALM = 'Basic realm="zitadel-mock control API (the token as the password)", charset="UTF-8"'
-
-
-def _page(control: _Control, req: Any, resp: Any) -> bool:
-    """Answer ``GET /_mock/`` from a browser with the live page; False if it is no such request."""
-    if req.method != "GET" or req.path not in (PREFIX, PREFIX + "/"):
-        return False
-    if not wants_page(req.get_header("Accept")):
-        return False
-    resp.set_header("Cache-Control", "no-store")
-    if control.refused(req) is not None:
-        resp.status = 401
-        resp.content_type = "text/plain; charset=utf-8"
-        resp.data = b"the control API needs its token: give it as the password\n"
-        resp.set_header("WWW-Authenticate", _PAGE_REALM)
-        return True
-    resp.status = 200
-    resp.content_type = "text/html; charset=utf-8"
-    resp.data = PAGE_HTML.encode()
-    resp.set_header("Content-Security-Policy", _PAGE_POLICY)
-    resp.set_header("X-Content-Type-Options", "nosniff")
-    resp.set_header("Referrer-Policy", "no-referrer")
-    return True
 
 
 def _send(resp: Any, reply: Reply, namespace: str | None = None) -> None:
@@ -353,7 +300,7 @@ def _finish(resp: Any, reply: Reply, namespace: str | None, allow: str) -> None:
 
 def _wsgi_sink(control: _Control, table: _Table) -> Any:
     def sink(req: falcon.Request, resp: falcon.Response, **kwargs: Any) -> None:
-        if _page(control, req, resp):
+        if serve_page(req, resp, PREFIX, control.refused):
             return
         found = table.find(req.path)
         if found is None:
@@ -375,7 +322,7 @@ def _wsgi_sink(control: _Control, table: _Table) -> Any:
 
 def _asgi_sink(control: _Control, table: _Table) -> Any:
     async def sink(req: Any, resp: Any, **kwargs: Any) -> None:
-        if _page(control, req, resp):
+        if serve_page(req, resp, PREFIX, control.refused):
             return
         found = table.find(req.path)
         if found is None:

@@ -12,10 +12,12 @@ from typing import Any
 
 from ..codes import CODES
 from ..faults import FAULTS, MAX_SECONDS
-from ..generate.options import generate_schema
 from ..model import LIST_SECOND_FACTORS, RPCS
 from ..roles import INSTANCE_ROLES, ORG_ROLES
 from .read import MAX_USER_ID
+from .schema_words import about as _about
+from .schema_words import described_generate as _described_generate
+from .schema_words import offered as _offered
 
 __all__ = ["LOADER_ONLY", "scenario_schema", "schema_text"]
 
@@ -71,23 +73,6 @@ SECOND_FACTORS_RPC = rf"^([\s\S]*/)?{LIST_SECOND_FACTORS}$"
 CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
 
 _TEXT = {"type": "string", "pattern": r"\S"}  # a string that is not blank
-
-
-def _about(schema: Any, description: str) -> dict[str, Any]:
-    """``schema`` with a description, which editors show on hover and completion."""
-    return {**schema, "description": description}
-
-
-def _offered(schema: dict[str, Any], values: list[str], description: str) -> dict[str, Any]:
-    """``schema`` (a pattern that admits more spellings) with ``values`` offered by editors.
-
-    The enum sits in an ``anyOf`` beside an always-true branch: editors complete its values,
-    while what is valid stays what the pattern says (the loader's rule: any case, a prefix,
-    spaces around), so schema and loader keep agreeing.
-    """
-    return {**schema, "anyOf": [{"enum": values}, {}], "description": description}
-
-
 _REF = {"anyOf": [_TEXT, {"type": "integer", "minimum": 0}]}  # a name, or an id as a number
 _ID = {"anyOf": [{**_TEXT, "maxLength": MAX_USER_ID}, {"type": "integer", "minimum": 0}]}
 
@@ -406,38 +391,6 @@ def scenario_schema() -> dict[str, Any]:
             ],
         ),
     }
-
-
-# generate_schema() says the shape; what each of its keys means is said here, with the rest.
-_GENERATE = {
-    "orgs": "how many organisations to generate",
-    "users_per_org": "how many users each generated org has",
-    "seed": "the generator's own seed; the scenario's seed when omitted",
-    "factors": "the share of users with each factor: 'otp=0.3, u2f=0.2' or {otp: 0.3}",
-    "locale": "the locale of generated names, e.g. en_US or de",
-    "machine_share": "the share of users that are machine users",
-    "not_ready_share": "the share of factors whose set-up is not finished",
-    "custom_policy_share": "the share of orgs with a login policy of their own",
-}
-_MIX = {
-    "otp": "the share of users with an authenticator app (otp)",
-    "u2f": "the share of users with a security key (u2f)",
-    "otp_sms": "the share of users with an SMS code (otp_sms)",
-    "otp_email": "the share of users with an email code (otp_email)",
-    "none": "the share of users with no second factor",
-}
-
-
-def _described_generate() -> dict[str, Any]:
-    schema = generate_schema()
-    properties = schema["properties"]
-    for key, value in list(properties.items()):
-        # A copy: one schema object may serve several keys (the shares).
-        value = properties[key] = {"description": _GENERATE.get(key, ""), **value}
-        for branch in value.get("anyOf", ()):
-            for mix, share in branch.get("properties", {}).items():
-                branch["properties"][mix] = {**share, "description": _MIX.get(mix, "")}
-    return schema
 
 
 def schema_text() -> str:
