@@ -6,11 +6,13 @@ import base64
 import re
 from collections.abc import Iterator
 
+import falcon.testing
 import pytest
 import requests
 from testkit import ACME, ALICE, MAIN, SECOND_FACTORS, auth_factors, bearer, scenario
 
-from zitadel_mock import MockServer, State
+from zitadel_mock import MockServer, State, create_app
+from zitadel_mock.control.http import ControlOptions
 from zitadel_mock.control.page import MAX_LISTED, MAX_ROWS, PAGE_HTML
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -184,3 +186,14 @@ def test_page_json_reads_the_namespace_header(mock: MockServer) -> None:
     assert body.json()["journal"]["count"] == 1
     names = {n["name"]: n["calls"] for n in body.json()["namespaces"]}
     assert names == {"default": 0, "other": 1}
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_both_apps_serve_the_page_behind_the_token(asgi: bool) -> None:
+    app = create_app(scenario(MAIN), asgi=asgi, control=ControlOptions(token="s3cret"))
+    client = falcon.testing.TestClient(app)
+    assert client.simulate_get("/_mock/", headers=HTML).status_code == 401
+    page = client.simulate_get("/_mock/", headers={**HTML, **basic("s3cret")})
+    assert (page.status_code, page.text) == (200, PAGE_HTML)
+    data = client.simulate_get("/_mock/page.json", headers=basic("s3cret"))
+    assert data.json["scenario"]["source"] == "test.yaml"

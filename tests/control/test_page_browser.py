@@ -164,3 +164,13 @@ def test_the_page_shows_a_request_made_meanwhile(browser: Browser, tmp_path: Pat
         folder = Path(os.environ.get("ZITADEL_MOCK_ARTIFACTS") or tmp_path)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "page.png").write_bytes(png)
+
+
+def test_with_a_token_the_page_works_once_given_it(browser: Browser) -> None:
+    with MockServer(State(scenario(MAIN)), control_token="s3cret") as mock:
+        # The credentials in the URL stand for what a person types into the browser's prompt.
+        browser.open(f"http://me:s3cret@127.0.0.1:{mock.port}/_mock/")
+        assert browser.until("return document.body.getAttribute('data-polls')")
+        assert "alice" in browser.run("return document.getElementById('users').textContent")
+        browser.open(f"http://me:wrong@127.0.0.1:{mock.port}/_mock/")
+        assert browser.run("return document.getElementById('journal')") is None

@@ -138,7 +138,9 @@ function query() {
     if (value) params.set(key, value);
   });
   var q = params.toString();
-  return "/_mock/page.json" + (q ? "?" + q : "");
+  // From the origin: a page opened with credentials in its URL (user:token@host) has a base
+  // URL that fetch refuses.
+  return location.origin + "/_mock/page.json" + (q ? "?" + q : "");
 }
 function show(data) {
   $("source").textContent = text(data.scenario.source);
