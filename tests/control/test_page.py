@@ -197,3 +197,16 @@ def test_both_apps_serve_the_page_behind_the_token(asgi: bool) -> None:
     assert (page.status_code, page.text) == (200, PAGE_HTML)
     data = client.simulate_get("/_mock/page.json", headers=basic("s3cret"))
     assert data.json["scenario"]["source"] == "test.yaml"
+
+
+def test_page_json_counts_again_after_a_change(mock: MockServer) -> None:
+    url = mock.url + "/_mock/page.json"
+    assert requests.get(url).json()["scenario"]["users"]["total"] == 8
+    assert requests.get(url).json()["scenario"]["users"]["total"] == 8  # counted once, kept
+    requests.post(mock.url + "/_mock/users", json={"username": "eve"}).raise_for_status()
+    requests.post(mock.url + "/_mock/tokens", json={"token": "t", "user": "eve"}).raise_for_status()
+    body = requests.get(url).json()["scenario"]
+    assert (body["users"]["total"], body["tokens"]["total"]) == (9, 7)
+    requests.put(mock.url + "/_mock/scenario", json={"version": 1, "orgs": [{"name": "O"}]})
+    body = requests.get(url).json()["scenario"]
+    assert (body["orgs"]["total"], body["users"]["total"]) == (1, 0)
