@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple, Protocol
 
+from .clock import rfc3339
 from .faults import Injection
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "parse_status",
     "resolve",
     "select",
+    "shortened_authorization",
     "shown",
     "truncated",
     "unknown_message",
@@ -53,6 +55,13 @@ class Call(NamedTuple):
     body: bytes
     forced: bool = False  # answered by a forced rule (an error, a fault) or the rate limit
     injected: Injection | None = None  # what the forced rules, latency and rate limit did
+    why: str = ""  # what decided the answer, in one line (the auth check, the rule, ...)
+    time_ns: int = 0  # when the request arrived, in nanoseconds since the epoch
+    duration: float = 0.0  # seconds from arrival to answer (a forced delay included)
+    # The request's headers as sent, the Authorization value shortened (see below).
+    headers: tuple[tuple[str, str], ...] = ()
+    protocol: str = "rest"
+    namespace: str = "default"
 
     def __repr__(self) -> str:  # the body is long and its decoded form is ``answer``
         pairs = zip(self._fields, self, strict=True)
@@ -79,7 +88,28 @@ class Call(NamedTuple):
             "forced": self.forced,
             "answer": self.answer,
             "injected": self.injected.to_dict() if self.injected is not None else None,
+            "why": self.why,
+            "time": rfc3339(self.time_ns),
+            "duration": round(self.duration, 6),
+            "headers": dict(self.headers),
+            "protocol": self.protocol,
+            "namespace": self.namespace,
         }
+
+
+AUTH_SHOWN = 6  # characters of a credential the journal keeps: enough to tell tokens apart
+
+
+def shortened_authorization(value: str) -> str:
+    """An Authorization value as journalled: the scheme and the credential's first characters.
+
+    A journal is shown on pages and in logs; a whole token there would be a leak.
+    """
+    scheme, _, credential = value.partition(" ")
+    if not credential:  # no scheme: the value itself is the credential
+        scheme, credential = "", scheme
+    cut = credential[:AUTH_SHOWN] + ("\u2026" if len(credential) > AUTH_SHOWN else "")
+    return f"{scheme} {cut}" if scheme else cut
 
 
 # What one entry may keep of each value: longer ones (a client's 250 KB token, a huge path) are
@@ -110,6 +140,8 @@ def _bounded(call: Call) -> Call:
         body = body[:MAX_BODY] + f"\u2026[truncated {len(body) - MAX_BODY:,} bytes]".encode()
     return call._replace(
         path=truncated(call.path),
+        why=truncated(call.why),
+        headers=tuple((truncated(n), truncated(v)) for n, v in call.headers),
         user_id=None if call.user_id is None else truncated(call.user_id),
         org_id=None if call.org_id is None else truncated(call.org_id),
         token=None if call.token is None else truncated(call.token),
@@ -126,7 +158,13 @@ def _size(call: Call) -> int:
         + len(call.token or "")
         + len(call.user_id or "")
         + len(call.org_id or "")
+        + len(call.why)
+        + _headers_size(call.headers)
     )
+
+
+def _headers_size(headers: tuple[tuple[str, str], ...]) -> int:
+    return sum(len(name) + len(value) for name, value in headers)
 
 
 class Journal:
@@ -150,7 +188,12 @@ class Journal:
 
     def append(self, call: Call) -> None:
         values = len(call.path) + len(call.token or "") + len(call.user_id or "")
-        if len(call.body) > MAX_BODY or values + len(call.org_id or "") > MAX_VALUE:
+        values += len(call.org_id or "") + len(call.why)
+        if (
+            len(call.body) > MAX_BODY
+            or values > MAX_VALUE
+            or _headers_size(call.headers) > MAX_VALUE
+        ):
             call = _bounded(call)  # some value may be too long: rare, so checked only then
         size = _size(call)
         calls = self._calls

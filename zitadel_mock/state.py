@@ -328,8 +328,11 @@ class State:
 
     # -- forced errors -----------------------------------------------------------------------
 
-    def add_error(self, **fields: Any) -> ErrorRule:
-        """Add a forced rule, with the same fields as a scenario's ``errors`` entry."""
+    def add_error(self, *, origin: str = "POST /_mock/errors", **fields: Any) -> ErrorRule:
+        """Add a forced rule, with the same fields as a scenario's ``errors`` entry.
+
+        ``origin`` says where it was made, for the journal's ``why``.
+        """
         spec = {k: v for k, v in fields.items() if v is not None}
         with self._lock:
             try:
@@ -341,6 +344,7 @@ class State:
                 )
             except Invalid as exc:
                 raise _invalid(exc) from None
+            rule = replace(rule, origin=origin)
             problem = self.serving.problem([rule])
             if problem is not None:
                 raise ScenarioError(problem[2], path=problem[1])
