@@ -280,7 +280,7 @@ def _control_why(status: int, body: bytes) -> str:
     if status < 400:
         return "control API"
     try:
-        message = json.loads(body).get("message")
+        message = json.loads(body).get("error")
     except (ValueError, AttributeError):
         message = None
     return f"control API: {message}" if isinstance(message, str) else "control API"
