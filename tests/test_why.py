@@ -18,7 +18,7 @@ import requests
 
 from zitadel_mock import MockServer, ZitadelMock
 from zitadel_mock.cli.serve import access_json, access_line
-from zitadel_mock.journal import Call, shortened_authorization
+from zitadel_mock.journal import Call, Journal, shortened_authorization
 from zitadel_mock.scenario.builtin import builtin_scenario
 from zitadel_mock.testing import MockAssertionError
 
@@ -344,3 +344,16 @@ def test_a_refused_control_call_is_logged_with_its_reason(mock: ZitadelMock) -> 
         "control API: code: 'NOPE' is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)"
     )
     assert all(c.protocol == "rest" for c in mock.calls())  # the journal holds ZITADEL calls
+
+
+def test_long_headers_and_why_are_stored_cut() -> None:
+    journal = Journal(10)
+    huge = "x" * 100_000
+    journal.append(
+        Call(None, "POST", "/", None, None, None, 404, b"", why=huge, headers=(("X-Big", huge),))
+    )
+    (call,) = journal.calls()
+    assert len(call.why) < 1100
+    assert call.why.endswith("\u2026[truncated 98,976 bytes]")
+    assert len(call.headers[0][1]) < 1100
+    assert journal.bytes < 5000

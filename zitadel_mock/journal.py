@@ -8,6 +8,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any, NamedTuple, Protocol
 
 from .clock import rfc3339
@@ -149,8 +150,8 @@ def _bounded(call: Call) -> Call:
     )
 
 
-def _size(call: Call) -> int:
-    """Roughly the bytes an entry holds (its values' lengths and a fixed overhead)."""
+def _size(call: Call, headers: int) -> int:
+    """Roughly the bytes an entry holds (its values' lengths, ``headers``, an overhead)."""
     return (
         _OVERHEAD
         + len(call.body)
@@ -159,12 +160,12 @@ def _size(call: Call) -> int:
         + len(call.user_id or "")
         + len(call.org_id or "")
         + len(call.why)
-        + _headers_size(call.headers)
+        + headers
     )
 
 
 def _headers_size(headers: tuple[tuple[str, str], ...]) -> int:
-    return sum(len(name) + len(value) for name, value in headers)
+    return sum(map(len, chain.from_iterable(headers)))
 
 
 class Journal:
@@ -176,6 +177,7 @@ class Journal:
 
     def __init__(self, maxlen: int = 10_000, *, max_bytes: int = MAX_BYTES) -> None:
         self._calls: deque[Call] = deque()
+        self._sizes: deque[int] = deque()  # each entry's size, worked out once
         self._maxlen = maxlen
         self.max_bytes = max_bytes
         self.bytes = 0
@@ -189,24 +191,25 @@ class Journal:
     def append(self, call: Call) -> None:
         values = len(call.path) + len(call.token or "") + len(call.user_id or "")
         values += len(call.org_id or "") + len(call.why)
-        if (
-            len(call.body) > MAX_BODY
-            or values > MAX_VALUE
-            or _headers_size(call.headers) > MAX_VALUE
-        ):
+        headers = _headers_size(call.headers)
+        if len(call.body) > MAX_BODY or values > MAX_VALUE or headers > MAX_VALUE:
             call = _bounded(call)  # some value may be too long: rare, so checked only then
-        size = _size(call)
-        calls = self._calls
+            headers = _headers_size(call.headers)
+        size = _size(call, headers)
+        calls, sizes = self._calls, self._sizes
         with self._lock:
             calls.append(call)
+            sizes.append(size)
             self.bytes += size
             while len(calls) > self._maxlen or (self.bytes > self.max_bytes and len(calls) > 1):
-                self.bytes -= _size(calls.popleft())
+                calls.popleft()
+                self.bytes -= sizes.popleft()
                 self.dropped += 1
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._sizes.clear()
             self.bytes = 0
             self.dropped = 0
 

@@ -232,10 +232,17 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+_second: tuple[int, str] = (-1, "")  # the last second formatted: strftime costs microseconds
+
+
 def _log_time(ns: int) -> str:
     """RFC 3339, UTC, to the millisecond: a fixed width, so that the lines align."""
+    global _second
     seconds, nanos = divmod(ns, 10**9)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos // 10**6:03d}Z"
+    last = _second  # read once: another thread may replace it (with an equally valid pair)
+    if last[0] != seconds:
+        last = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{last[1]}.{nanos // 10**6:03d}Z"
 
 
 def access_line(call: Call) -> str:

@@ -79,19 +79,37 @@ def _send(resp: Any, state: State, answer: Answer) -> None:
         resp.set_header("WWW-Authenticate", answer.www_authenticate)
 
 
+# WSGI environ keys -> the header names journalled ("" for a key that is no header). Names
+# are worked out once each: doing it per request cost more than the rest of the request path.
+# Bounded, as clients choose header names; a race between two threads writes the same value.
+_HEADER_NAMES: dict[str, str] = {}
+MAX_HEADER_NAMES = 1000
+
+
+def _header_name(key: str) -> str:
+    if key.startswith("HTTP_"):
+        name = key[5:].replace("_", "-").title()
+    elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        name = key.replace("_", "-").title()
+    else:
+        name = ""
+    if len(_HEADER_NAMES) < MAX_HEADER_NAMES:
+        _HEADER_NAMES[key] = name
+    return name
+
+
 def _wsgi_headers(req: Any) -> tuple[tuple[str, str], ...]:
     """The request's headers from the WSGI environ, named as sent (case aside)."""
+    names = _HEADER_NAMES
     out = []
     for key, value in req.env.items():
-        if key.startswith("HTTP_"):
-            name = key[5:].replace("_", "-").title()
-        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            if not value:
-                continue
-            name = key.replace("_", "-").title()
-        else:
-            continue
-        out.append((name, shortened_authorization(value) if name == "Authorization" else value))
+        name = names.get(key)
+        if name is None:
+            name = _header_name(key)
+        if name and value:
+            if name == "Authorization":
+                value = shortened_authorization(value)
+            out.append((name, value))
     return tuple(out)
 
 
