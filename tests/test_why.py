@@ -13,12 +13,14 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import falcon.testing
 import pytest
 import requests
 
-from zitadel_mock import MockServer, ZitadelMock
+from zitadel_mock import MockServer, State, ZitadelMock, create_app, parse_scenario
 from zitadel_mock.cli.serve import access_json, access_line
 from zitadel_mock.journal import Call, Journal, shortened_authorization
+from zitadel_mock.namespaces import Namespaces
 from zitadel_mock.scenario.builtin import builtin_scenario
 from zitadel_mock.testing import MockAssertionError
 
@@ -357,3 +359,30 @@ def test_long_headers_and_why_are_stored_cut() -> None:
     assert call.why.endswith("\u2026[truncated 98,976 bytes]")
     assert len(call.headers[0][1]) < 1100
     assert journal.bytes < 5000
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_both_apps_say_why_and_keep_headers(asgi: bool) -> None:
+    state = State(parse_scenario(SCENARIO, source="why.yaml"))
+    spaces = Namespaces(state)
+    client = falcon.testing.TestClient(create_app(spaces, asgi=asgi))
+    headers = {"Authorization": "Bearer acme-admin-tok", "X-Mock-Namespace": "x" * 300}
+    assert client.simulate_post(SECOND, headers=headers).status_code == 400  # a bad namespace
+    headers["X-Mock-Namespace"] = "ns-1"
+    assert client.simulate_post(SECOND, headers=headers).status_code == 401
+    other = spaces.find("ns-1")
+    assert other is not None
+    (call,) = other.journal.calls()
+    assert call.namespace == "ns-1"
+    assert call.why.startswith("token 'acme-admin-tok' is not in the scenario")
+    bad = {"X-Mock-Namespace": "x" * 300}
+    assert client.simulate_get("/nowhere", headers=bad).status_code == 404
+    (call,) = state.journal.calls()  # the 404, in the default namespace
+    assert call.namespace == "default"
+    assert call.why == f"no route takes GET to this path; did you mean POST {AUTH_ROUTE}?"
+    admin = {"Authorization": "Bearer acme-admin-token"}
+    assert client.simulate_post(auth("9"), headers=admin).status_code == 503
+    call = state.journal.calls()[-1]
+    assert call.why == "forced rule 0 (why.yaml:22): UNAVAILABLE"
+    names = {name.lower(): value for name, value in call.headers}
+    assert names["authorization"] == "Bearer acme-a\u2026"

@@ -121,9 +121,14 @@ def _asgi_headers(req: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _namespace(req: Any, header: Header) -> str:
-    """The namespace's name, for the journal (the request was served, so it is valid)."""
-    name = header(req, NAMESPACE_HEADER)
-    return name.strip() if name and name.strip() else DEFAULT_NAMESPACE
+    """The namespace's name, for the journal: an invalid one is answered in the default's."""
+    value = header(req, NAMESPACE_HEADER)
+    if not value:  # most requests
+        return DEFAULT_NAMESPACE
+    try:
+        return Namespaces.name(value)
+    except NamespaceError:
+        return DEFAULT_NAMESPACE
 
 
 def _request(req: Any, header: Header, rpc: str, user_id: str | None) -> Request:
