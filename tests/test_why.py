@@ -386,3 +386,17 @@ def test_both_apps_say_why_and_keep_headers(asgi: bool) -> None:
     assert call.why == "forced rule 0 (why.yaml:22): UNAVAILABLE"
     names = {name.lower(): value for name, value in call.headers}
     assert names["authorization"] == "Bearer acme-a\u2026"
+
+
+def test_a_refused_token_is_compared_with_its_neighbours_only() -> None:
+    """In a scenario of thousands of tokens the nearest are still named (see MAX_TOKEN_HINTS)."""
+    users = "\n".join(f"      - {{username: u{i}, type: machine}}" for i in range(3000))
+    tokens = "\n".join(f"  - {{token: user-{i}-token, user: u{i}}}" for i in range(3000))
+    state = State(parse_scenario(f"version: 1\norgs:\n  - name: A\n    users:\n{users}\n"
+                                 f"tokens:\n{tokens}\n"))  # fmt: skip
+    client = falcon.testing.TestClient(create_app(state))
+    refused = {"Authorization": "Bearer user-2999-tokn"}
+    assert client.simulate_post(SECOND, headers=refused).status_code == 401
+    assert state.journal.calls()[-1].why.startswith(
+        "token 'user-2999-tokn' is not in the scenario; did you mean 'user-2999-token'"
+    )

@@ -86,6 +86,8 @@ class View:
     # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
     # starts with none, so a change is never answered from an older one.
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # What error paths work out of the snapshot once (answers.py: the tokens, sorted).
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 def base_view(scenario: Scenario) -> View:
