@@ -330,7 +330,7 @@ class State:
 
     # -- forced errors -----------------------------------------------------------------------
 
-    def add_error(self, *, origin: str = "POST /_mock/errors", **fields: Any) -> ErrorRule:
+    def add_error(self, *, origin: str = "State.add_error()", **fields: Any) -> ErrorRule:
         """Add a forced rule, with the same fields as a scenario's ``errors`` entry.
 
         ``origin`` says where it was made, for the journal's ``why``.

@@ -213,6 +213,11 @@ SCHEMAS: dict[str, Any] = {
             "org_id": _nullable("string"),
             **_step_output(),
             "remaining": {"type": ["integer", "null"], "description": "null: always"},
+            "origin": {
+                "type": "string",
+                "description": "where the rule was made: a scenario file and line, a fail() "
+                "call, POST /_mock/errors",
+            },
         }
     ),
     "Step": _object(_step_output()),
