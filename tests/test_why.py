@@ -17,11 +17,12 @@ import falcon.testing
 import pytest
 import requests
 
-from zitadel_mock import MockServer, State, ZitadelMock, create_app, parse_scenario
+from zitadel_mock import MockServer, State, ZitadelMock, create_app, load_scenario, parse_scenario
 from zitadel_mock.cli.serve import access_json, access_line
 from zitadel_mock.journal import Call, Journal, shortened_authorization
 from zitadel_mock.namespaces import Namespaces
 from zitadel_mock.scenario.builtin import builtin_scenario
+from zitadel_mock.scenario.read import scenario_from_data
 from zitadel_mock.testing import MockAssertionError
 
 HERE = os.path.relpath(__file__)  # how fail() names its caller's file in a rule's origin
@@ -400,3 +401,17 @@ def test_a_refused_token_is_compared_with_its_neighbours_only() -> None:
     assert state.journal.calls()[-1].why.startswith(
         "token 'user-2999-tokn' is not in the scenario; did you mean 'user-2999-token'"
     )
+
+
+def test_rule_origins_name_the_line_then_the_key_path(tmp_path: Path) -> None:
+    """Lines are looked up for the first MAX_LOCATED_RULES rules; later ones name their path."""
+    rules = "".join(f"  - {{user: '9', code: INTERNAL, message: r{i}}}\n" for i in range(52))
+    path = tmp_path / "many.yaml"
+    path.write_text(SCENARIO.split("errors:")[0] + "errors:\n" + rules)
+    origins = [rule.origin for rule in load_scenario(path).errors]
+    first = SCENARIO.split("errors:")[0].count("\n") + 2  # the line of errors[0]
+    assert origins[:2] == [f"{path}:{first}", f"{path}:{first + 1}"]
+    assert origins[49] == f"{path}:{first + 49}"
+    assert origins[50:] == [f"{path} errors[50]", f"{path} errors[51]"]
+    data = scenario_from_data({"version": 1, "orgs": [{"name": "A"}], "errors": [{"code": 13}]})
+    assert [rule.origin for rule in data.errors] == ["<scenario> errors[0]"]
