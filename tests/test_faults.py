@@ -402,4 +402,5 @@ def test_control_api_lists_the_new_fields() -> None:
             "then": None,
         },
         "remaining": 3,
+        "origin": "POST /_mock/errors",
     }

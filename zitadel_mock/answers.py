@@ -7,13 +7,15 @@ validation, then the answer.
 
 from __future__ import annotations
 
+import bisect
+import time
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from .codes import ZError
 from .faults import Injection
-from .journal import Call
-from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
+from .journal import Call, did_you_mean, shown
+from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, FactorState
 from .protocols.rest.protojson import auth_factors_body, error_body, second_factors_body
 from .roles import POLICY_READ, USER_READ, grants
 from .state import State, View
@@ -57,6 +59,13 @@ class Request(NamedTuple):
     authorization: str | None
     org_header: str | None
     user_id: str | None = None
+    # For the journal only (they decide nothing): the headers (Authorization shortened),
+    # when it arrived (time.time_ns) and perf_counter then, its protocol and namespace.
+    headers: tuple[tuple[str, str], ...] = ()
+    arrived_ns: int = 0
+    started: float = 0.0
+    protocol: str = "rest"
+    namespace: str = "default"
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Answer:
     body: bytes
     www_authenticate: str | None = None
     injection: Injection | None = None  # a delay or fault for the HTTP layer to carry out
+    why: str = ""  # what decided it, for the journal and the log (never in the body)
 
 
 def _error_answer(error: ZError) -> Answer:
@@ -105,22 +115,69 @@ def _roles(view: View, caller: _Caller, org_id: str) -> frozenset[str] | None:
     return (instance or frozenset()) | (in_org or frozenset())
 
 
-def _authorize(view: View, request: Request, caller: _Caller, org_id: str | None) -> ZError | None:
-    if not request.authorization:
-        return AUTH_HEADER_MISSING
-    if not request.authorization.startswith("Bearer "):
-        return INVALID_AUTH_HEADER
+def _user_name(view: View, user_id: str | None) -> str:
+    user = view.users.get(user_id) if user_id else None
+    return user.username if user is not None and user.id == user_id else repr(user_id)
+
+
+def _authorize(
+    view: View, request: Request, caller: _Caller, org_id: str | None, token: str | None
+) -> tuple[ZError, str] | None:
+    """The auth check that refuses the request, with why; None if it passes them all."""
+    auth = request.authorization
+    if not auth:
+        return AUTH_HEADER_MISSING, "no Authorization header"
+    if not auth.startswith("Bearer "):
+        scheme = auth.partition(" ")[0]
+        return INVALID_AUTH_HEADER, f"Authorization scheme {shown(scheme)} is not 'Bearer'"
     if not caller.known:
-        return TOKEN_INVALID
+        return TOKEN_INVALID, _token_why(view, token or "")
     org = view.orgs.get(org_id) if org_id else None
     if org is None or org.id != org_id:  # the index also holds names; the header is an id
-        return ORG_MISSING
+        if request.org_header:
+            hint = " (that is its name; send its id)" if org is not None else ""
+            why = f"x-zitadel-orgid {shown(request.org_header)} names no organisation{hint}"
+        else:
+            why = f"the token's user {_user_name(view, caller.user_id)} has no organisation"
+        return ORG_MISSING, why
     roles = _roles(view, caller, org.id)
     if roles is None:
-        return NO_MEMBERSHIP
-    if not grants(roles, PERMISSION[request.rpc]):
-        return NO_PERMISSION
+        return NO_MEMBERSHIP, f"{_user_name(view, caller.user_id)} has no membership in {org.name}"
+    needed = PERMISSION[request.rpc]
+    if not grants(roles, needed):
+        held = ", ".join(sorted(roles))
+        return NO_PERMISSION, (
+            f"{_user_name(view, caller.user_id)} holds {held} in {org.name}; "
+            f"{request.rpc} needs {needed}"
+        )
     return None
+
+
+def _token_why(view: View, token: str) -> str:
+    """Why a bearer token is refused: expired, unknown (with the nearest ones), or empty."""
+    if not token:
+        return "the bearer token is empty"
+    entry = view.tokens.get(token)
+    if entry is not None:
+        return f"token {shown(token)} of {_user_name(view, entry.user_id)} has expired"
+    return f"token {shown(token)} is not in the scenario{_token_hint(view, token)}"
+
+
+# difflib compares two tokens in some 20 to 40 microseconds: a refused token is compared with
+# the scenario's tokens nearest to it in sorted order (those that share its beginning), at most
+# this many, so that a refusal costs about a millisecond whatever the scenario's size. The
+# sorted list is made once per snapshot, on the first refusal of an unknown token.
+MAX_TOKEN_HINTS = 32
+
+
+def _token_hint(view: View, token: str) -> str:
+    ordered: list[str] | None = view.derived.get("sorted tokens")
+    if ordered is None:  # two threads may both sort: the same list, either kept
+        ordered = sorted({t.token for t in view.tokens.values()})
+        view.derived["sorted tokens"] = ordered
+    at = bisect.bisect_left(ordered, token)
+    half = MAX_TOKEN_HINTS // 2
+    return did_you_mean(token, ordered[max(0, at - half) : at + half])
 
 
 def handle(state: State, request: Request) -> Answer:
@@ -135,9 +192,13 @@ def handle(state: State, request: Request) -> Answer:
                 view.answers.clear()
             view.answers[key] = decided
     token, org_id, answer = decided
+    why = answer.why
     injection = state.take_error(request.rpc, request.user_id, org_id, token)
+    delay = 0.0
     if injection is not None:
         answer = _injected(injection, answer)
+        delay = injection.delay
+        why = injection.why if injection.replaces_answer else f"{injection.why}; {why}"
     # A fault that drops the connection or holds the request sends no answer: status 0.
     dropped = injection is not None and injection.fault not in (None, "malformed_body")
     state.record(
@@ -152,9 +213,20 @@ def handle(state: State, request: Request) -> Answer:
             b"" if dropped else answer.body,
             injection is not None and injection.replaces_answer,
             injection,
+            why,
+            request.arrived_ns or time.time_ns(),  # 0: called directly, not over HTTP
+            _elapsed(request.started) + delay,
+            request.headers,
+            request.protocol,
+            request.namespace,
         )
     )
     return answer
+
+
+def _elapsed(started: float) -> float:
+    """Seconds since ``started`` (a perf_counter reading; 0: unknown, as from a direct call)."""
+    return time.perf_counter() - started if started else 0.0
 
 
 def _decide(view: View, request: Request) -> tuple[str | None, str | None, Answer]:
@@ -163,7 +235,7 @@ def _decide(view: View, request: Request) -> tuple[str | None, str | None, Answe
     token = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
     caller = _caller(view, token)
     org_id = request.org_header or caller.home_org
-    return token, org_id, _answer(view, request, caller, org_id)
+    return token, org_id, _answer(view, request, caller, org_id, token)
 
 
 def _injected(injection: Injection, normal: Answer) -> Answer:
@@ -181,27 +253,67 @@ def _injected(injection: Injection, normal: Answer) -> Answer:
     return replace(answer, injection=injection)
 
 
-def _answer(view: View, request: Request, caller: _Caller, org_id: str | None) -> Answer:
-    denied = _authorize(view, request, caller, org_id)
+def _answer(
+    view: View, request: Request, caller: _Caller, org_id: str | None, token: str | None
+) -> Answer:
+    denied = _authorize(view, request, caller, org_id, token)
     if denied is not None:
-        return _error_answer(denied)
+        return replace(_error_answer(denied[0]), why=denied[1])
+    org = view.orgs.get(org_id or "")
     if request.rpc == LIST_SECOND_FACTORS:
-        policy = view.policies.get(org_id or "") or view.instance_policy
-        return Answer(200, second_factors_body(policy.policy, policy.updated_ns))
+        custom = view.policies.get(org_id or "")
+        policy = custom or view.instance_policy
+        whose = f"{org.name}'s login policy" if custom else "the instance's default login policy"
+        count = len(policy.policy.second_factors)
+        why = f"answered: {count} second factor{'s' * (count != 1)} of {whose}"
+        return Answer(200, second_factors_body(policy.policy, policy.updated_ns), why=why)
     user_id = request.user_id or ""
     if not 1 <= len(user_id) <= MAX_USER_ID:
-        return _error_answer(USER_ID_LENGTH)
-    if view.profile.has(ORG_FILTER):
+        why = f"the user id has {len(user_id)} characters; ZITADEL takes 1 to {MAX_USER_ID}"
+        return replace(_error_answer(USER_ID_LENGTH), why=why)
+    user = view.users.get(user_id)
+    if user is not None and user.id != user_id:
+        user = None  # the index also holds usernames; the path holds an id
+    if user is None:
+        return Answer(
+            200,
+            auth_factors_body(view.factors.get(user_id, ())),
+            why=f"answered: no auth factors: user {shown(user_id)} is not in the scenario",
+        )
+    if view.profile.has(ORG_FILTER) and user.org_id != org_id:
         # From 4.12.2 only users of the organisation in context are listed (the memo's key
         # holds the token and the org header, which decide that organisation).
-        user = view.users.get(user_id)
-        if user is None or user.org_id != org_id:
-            return Answer(200, auth_factors_body(()))
-    return Answer(200, auth_factors_body(view.factors.get(user_id, ())))
+        where = org.name if org is not None else repr(org_id)
+        why = f"answered: no auth factors: {user.username} is not in {where}, the org in context"
+        return Answer(200, auth_factors_body(()), why=why)
+    factors = view.factors.get(user_id, ())
+    ready = sum(1 for f in factors if f.state is FactorState.READY)
+    why = f"answered: {ready} ready auth factor{'s' * (ready != 1)} of {user.username}"
+    return Answer(200, auth_factors_body(factors), why=why)
 
 
-def routing_error(state: State, method: str, path: str, *, known_path: bool) -> Answer:
-    """A path that is no route (404), or a route called with another method than POST (405)."""
-    answer = _error_answer(METHOD_NOT_ALLOWED if known_path else NOT_FOUND)
-    state.record(Call(None, method, path, None, None, None, answer.status, answer.body))
+def routing_error(state: State, request: Request, *, known_path: bool, why: str = "") -> Answer:
+    """A path that is no route (404), or a route called with another method than POST (405).
+
+    ``why`` names the nearest route (the protocol adapter knows its routes).
+    """
+    answer = replace(_error_answer(METHOD_NOT_ALLOWED if known_path else NOT_FOUND), why=why)
+    state.record(
+        Call(
+            None,
+            request.method,
+            request.path,
+            None,
+            None,
+            None,
+            answer.status,
+            answer.body,
+            why=why,
+            time_ns=request.arrived_ns,
+            duration=_elapsed(request.started),
+            headers=request.headers,
+            protocol=request.protocol,
+            namespace=request.namespace,
+        )
+    )
     return answer

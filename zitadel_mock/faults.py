@@ -59,6 +59,7 @@ class Injection:
     hold: float | None = None  # a timeout fault: the longest the request is held
     rate_limited: bool = False
     noise: bytes = field(default=b"", repr=False)  # random_data_then_close: sent, then close
+    why: str = ""  # what was done and which rule did it, for the journal (empty: nothing)
 
     @property
     def replaces_answer(self) -> bool:
@@ -154,6 +155,7 @@ class _Armed:
             return None
         if current.probability is not None and self.rng.random() >= current.probability:
             return None
+        delay = current.delay.draw(self.rng) if current.delay is not None else 0.0
         injection = Injection(
             rule=self.index,
             step=self.step,
@@ -161,11 +163,12 @@ class _Armed:
             message=current.message,
             id=current.id,
             fault=current.fault,
-            delay=current.delay.draw(self.rng) if current.delay is not None else 0.0,
+            delay=delay,
             hold=(current.hold or DEFAULT_HOLD) if current.fault == "timeout" else None,
             noise=self.rng.randbytes(self.rng.randint(16, 256))
             if current.fault == "random_data_then_close"
             else b"",
+            why=self._why(current, delay),
         )
         if self.left is not None:
             self.left -= 1
@@ -174,6 +177,20 @@ class _Armed:
                 self.seen = 0
                 self.left = self.steps[self.step].times if self.step < len(self.steps) else 0
         return injection
+
+    def _why(self, step: ErrorRule, delay: float) -> str:
+        """``forced rule 1 (fixtures/outage.yaml:31): UNAVAILABLE``; a step of ``then`` named."""
+        origin = f" ({self.rule.origin})" if self.rule.origin else ""
+        then = f", then step {self.step}" if self.step else ""
+        if step.code is not None:
+            did = CODE_NAMES[step.code]
+        elif step.fault is not None:
+            did = f"fault {step.fault}"
+        else:
+            did = "delayed"
+        if delay:
+            did += f" after {delay:.3f} s" if did != "delayed" else f" {delay:.3f} s"
+        return f"forced rule {self.index}{origin}{then}: {did}"
 
 
 class _Limiter:
@@ -249,7 +266,13 @@ class Injector:
         """Return what to do to this request (None: answer it normally, at once)."""
         if self.limiter is not None and not self.limiter.allow(token or ""):
             limit = self.limiter.limit
-            limited = Injection(code=8, message=limit.message, id=limit.id, rate_limited=True)
+            why = (
+                f"rate limit: more than {limit.requests} calls in {limit.window:g} s "
+                "with this token: RESOURCE_EXHAUSTED"
+            )
+            limited = Injection(
+                code=8, message=limit.message, id=limit.id, rate_limited=True, why=why
+            )
             return self._with_latency(limited)
         fired: Injection | None = None
         for armed in self.armed:
@@ -265,6 +288,7 @@ class Injector:
         if self.latency is None or self._latency_rng is None:
             return injection
         extra = self.latency.draw(self._latency_rng)
+        latency = f"latency {extra:.3f} s"
         if injection is None:
-            return Injection(delay=extra)
-        return replace(injection, delay=injection.delay + extra)
+            return Injection(delay=extra, why=latency)
+        return replace(injection, delay=injection.delay + extra, why=f"{injection.why}; {latency}")

@@ -8,8 +8,10 @@ import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any, NamedTuple, Protocol
 
+from .clock import rfc3339
 from .faults import Injection
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "parse_status",
     "resolve",
     "select",
+    "shortened_authorization",
     "shown",
     "truncated",
     "unknown_message",
@@ -53,6 +56,13 @@ class Call(NamedTuple):
     body: bytes
     forced: bool = False  # answered by a forced rule (an error, a fault) or the rate limit
     injected: Injection | None = None  # what the forced rules, latency and rate limit did
+    why: str = ""  # what decided the answer, in one line (the auth check, the rule, ...)
+    time_ns: int = 0  # when the request arrived, in nanoseconds since the epoch
+    duration: float = 0.0  # seconds from arrival to answer (a forced delay included)
+    # The request's headers as sent, the Authorization value shortened (see below).
+    headers: tuple[tuple[str, str], ...] = ()
+    protocol: str = "rest"
+    namespace: str = "default"
 
     def __repr__(self) -> str:  # the body is long and its decoded form is ``answer``
         pairs = zip(self._fields, self, strict=True)
@@ -79,7 +89,28 @@ class Call(NamedTuple):
             "forced": self.forced,
             "answer": self.answer,
             "injected": self.injected.to_dict() if self.injected is not None else None,
+            "why": self.why,
+            "time": rfc3339(self.time_ns),
+            "duration": round(self.duration, 6),
+            "headers": dict(self.headers),
+            "protocol": self.protocol,
+            "namespace": self.namespace,
         }
+
+
+AUTH_SHOWN = 6  # characters of a credential the journal keeps: enough to tell tokens apart
+
+
+def shortened_authorization(value: str) -> str:
+    """An Authorization value as journalled: the scheme and the credential's first characters.
+
+    A journal is shown on pages and in logs; a whole token there would be a leak.
+    """
+    scheme, _, credential = value.partition(" ")
+    if not credential:  # no scheme: the value itself is the credential
+        scheme, credential = "", scheme
+    cut = credential[:AUTH_SHOWN] + ("\u2026" if len(credential) > AUTH_SHOWN else "")
+    return f"{scheme} {cut}" if scheme else cut
 
 
 # What one entry may keep of each value: longer ones (a client's 250 KB token, a huge path) are
@@ -110,6 +141,8 @@ def _bounded(call: Call) -> Call:
         body = body[:MAX_BODY] + f"\u2026[truncated {len(body) - MAX_BODY:,} bytes]".encode()
     return call._replace(
         path=truncated(call.path),
+        why=truncated(call.why),
+        headers=tuple((truncated(n), truncated(v)) for n, v in call.headers),
         user_id=None if call.user_id is None else truncated(call.user_id),
         org_id=None if call.org_id is None else truncated(call.org_id),
         token=None if call.token is None else truncated(call.token),
@@ -117,8 +150,8 @@ def _bounded(call: Call) -> Call:
     )
 
 
-def _size(call: Call) -> int:
-    """Roughly the bytes an entry holds (its values' lengths and a fixed overhead)."""
+def _size(call: Call, headers: int) -> int:
+    """Roughly the bytes an entry holds (its values' lengths, ``headers``, an overhead)."""
     return (
         _OVERHEAD
         + len(call.body)
@@ -126,7 +159,13 @@ def _size(call: Call) -> int:
         + len(call.token or "")
         + len(call.user_id or "")
         + len(call.org_id or "")
+        + len(call.why)
+        + headers
     )
+
+
+def _headers_size(headers: tuple[tuple[str, str], ...]) -> int:
+    return sum(map(len, chain.from_iterable(headers)))
 
 
 class Journal:
@@ -138,6 +177,7 @@ class Journal:
 
     def __init__(self, maxlen: int = 10_000, *, max_bytes: int = MAX_BYTES) -> None:
         self._calls: deque[Call] = deque()
+        self._sizes: deque[int] = deque()  # each entry's size, worked out once
         self._maxlen = maxlen
         self.max_bytes = max_bytes
         self.bytes = 0
@@ -150,20 +190,26 @@ class Journal:
 
     def append(self, call: Call) -> None:
         values = len(call.path) + len(call.token or "") + len(call.user_id or "")
-        if len(call.body) > MAX_BODY or values + len(call.org_id or "") > MAX_VALUE:
+        values += len(call.org_id or "") + len(call.why)
+        headers = _headers_size(call.headers)
+        if len(call.body) > MAX_BODY or values > MAX_VALUE or headers > MAX_VALUE:
             call = _bounded(call)  # some value may be too long: rare, so checked only then
-        size = _size(call)
-        calls = self._calls
+            headers = _headers_size(call.headers)
+        size = _size(call, headers)
+        calls, sizes = self._calls, self._sizes
         with self._lock:
             calls.append(call)
+            sizes.append(size)
             self.bytes += size
             while len(calls) > self._maxlen or (self.bytes > self.max_bytes and len(calls) > 1):
-                self.bytes -= _size(calls.popleft())
+                calls.popleft()
+                self.bytes -= sizes.popleft()
                 self.dropped += 1
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
+            self._sizes.clear()
             self.bytes = 0
             self.dropped = 0
 

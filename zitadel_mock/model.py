@@ -228,6 +228,9 @@ class ErrorRule:
     fault: str | None = None  # one of faults.FAULTS
     hold: float | None = None  # a timeout fault: the longest it holds (None: the default)
     then: ErrorRule | None = None
+    # Where the rule was made, for the journal's ``why``: "fixtures/outage.yaml:31",
+    # "fail() at tests/test_x.py:12", "POST /_mock/errors". Not part of what it does.
+    origin: str = field(default="", compare=False)
 
 
 DEFAULT_POLICY = LoginPolicy((Factor.OTP, Factor.U2F))

@@ -86,6 +86,8 @@ class View:
     # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
     # starts with none, so a change is never answered from an older one.
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # What error paths work out of the snapshot once (answers.py: the tokens, sorted).
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 def base_view(scenario: Scenario) -> View:
@@ -328,8 +330,11 @@ class State:
 
     # -- forced errors -----------------------------------------------------------------------
 
-    def add_error(self, **fields: Any) -> ErrorRule:
-        """Add a forced rule, with the same fields as a scenario's ``errors`` entry."""
+    def add_error(self, *, origin: str = "State.add_error()", **fields: Any) -> ErrorRule:
+        """Add a forced rule, with the same fields as a scenario's ``errors`` entry.
+
+        ``origin`` says where it was made, for the journal's ``why``.
+        """
         spec = {k: v for k, v in fields.items() if v is not None}
         with self._lock:
             try:
@@ -341,6 +346,7 @@ class State:
                 )
             except Invalid as exc:
                 raise _invalid(exc) from None
+            rule = replace(rule, origin=origin)
             problem = self.serving.problem([rule])
             if problem is not None:
                 raise ScenarioError(problem[2], path=problem[1])

@@ -7,7 +7,9 @@ over it; everything a test can do lives here.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -32,6 +34,15 @@ __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]
 
 _BUILTIN = "<built-in>"
 RPCS = (LIST_SECOND_FACTORS, LIST_AUTH_FACTORS)
+
+
+def _caller_origin() -> str:
+    """``fail() at tests/test_x.py:12``: the test's line that called ``fail``."""
+    frame = sys._getframe(2)  # fail()'s caller
+    path = frame.f_code.co_filename
+    with contextlib.suppress(ValueError):  # another drive, on Windows: the whole path
+        path = os.path.relpath(path)
+    return f"fail() at {path}:{frame.f_lineno}"
 
 
 class MockAssertionError(AssertionError):
@@ -158,7 +169,8 @@ class ZitadelMock:
             org = view.orgs.get(call.org_id)
             text += f" org={call.org_id}" + (f" ({org.name})" if org else "")
         fault = call.injected.fault if call.injected is not None else None
-        return text + (f" ({fault})" if fault else " (forced)" if call.forced else "")
+        text += f" ({fault})" if fault else " (forced)" if call.forced else ""
+        return text + (f": {call.why}" if call.why else "")
 
     # -- what a test changes (all undone by the next reset) ----------------------------------
 
@@ -186,6 +198,7 @@ class ZitadelMock:
         are used up, e.g. ``fail(code="UNAVAILABLE", times=2, then={"delay": 0.5})``.
         """
         return self.server.state.add_error(
+            origin=_caller_origin(),
             rpc=rpc,
             user=user,
             org=org,

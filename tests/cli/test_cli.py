@@ -27,7 +27,8 @@ from zitadel_mock.cli.main import build_parser, main
 ROOT = Path(__file__).parents[2]
 QUICKSTART = str(ROOT / "fixtures" / "quickstart.yaml")
 BROKEN = ROOT / "tests" / "broken"
-ACCESS_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (\S+ \S+ \S+ \d{3}.*)")
+ACCESS_LINE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (\S+ \S+ \S+ \d{3}.*)")
+DURATION = re.compile(r" \d+\.\dms ")
 
 
 class FakeServe:
@@ -259,11 +260,16 @@ def test_serve_prints_its_url_answers_logs_and_stops_cleanly(
         assert session.get(url + SECOND_FACTORS).status_code == 405
         assert session.post(url + SECOND_FACTORS).status_code == 401
     err = stop(proc, sig)
-    logged = [m.group(1) for m in map(ACCESS_LINE.fullmatch, err.splitlines()) if m]
+    logged = [
+        DURATION.sub(" Nms ", m.group(1)) for m in map(ACCESS_LINE.fullmatch, err.splitlines()) if m
+    ]
     assert logged == [
-        f"POST {SECOND_FACTORS} ListLoginPolicySecondFactors 200",
-        f"GET {SECOND_FACTORS} - 405",
-        f"POST {SECOND_FACTORS} ListLoginPolicySecondFactors 401",
+        f"POST {SECOND_FACTORS} ListLoginPolicySecondFactors 200 rest Nms "
+        "why: answered: 2 second factors of ACME's login policy",
+        f"GET {SECOND_FACTORS} - 405 rest Nms why: ListLoginPolicySecondFactors takes POST, "
+        f"not GET: POST {SECOND_FACTORS}",
+        f"POST {SECOND_FACTORS} ListLoginPolicySecondFactors 401 rest Nms "
+        "why: no Authorization header",
     ]
 
 

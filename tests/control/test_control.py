@@ -534,6 +534,7 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
         "hold": None,
         "then": None,
         "remaining": 2,
+        "origin": "POST /_mock/errors",
     }
     api("POST", "/errors", json={"org": "Globex", "code": "INTERNAL", "id": "QUERY-1"})
     assert api.call(auth_factors(ALICE)).json() == {"code": 14, "message": "down"}

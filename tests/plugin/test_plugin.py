@@ -508,7 +508,7 @@ def test_journal_and_assertion_helpers_in_a_run(project: pytest.Pytester) -> Non
             "it was called once.",
             "E       Calls made:",
             "E         POST /management/v1/users/1/auth_factors/_search -> 200 "
-            "user=1 (alice) org=100 (Shop)",
+            "user=1 (alice) org=100 (Shop): answered: 1 ready auth factor of alice",
         ]
     )
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from zitadel_mock import (
     parse_scenario,
 )
 from zitadel_mock.scenario.builtin import builtin_scenario
+
+HERE = os.path.relpath(__file__)  # how fail() names its caller's file in a rule's origin
 
 SECOND = "/management/v1/policies/login/second_factors/_search"
 SHOP = """
@@ -245,12 +249,15 @@ def test_assert_called_failure_lists_the_calls(mock: ZitadelMock) -> None:
     assert str(raised.value) == (
         "expected ListHumanAuthFactors (user='alice') once, it was called 2 times.\n"
         "Calls made:\n"
-        "  POST /management/v1/users/1/auth_factors/_search -> 200 user=1 (alice) org=100 (Shop)\n"
+        "  POST /management/v1/users/1/auth_factors/_search -> 200 user=1 (alice) org=100 (Shop)"
+        ": answered: 1 ready auth factor of alice\n"
         "  POST /management/v1/users/1/auth_factors/_search -> 401 user=1 (alice)"
+        ": token 'stolen' is not in the scenario; did you mean 'shop-token'?"
     )
 
 
 def test_assert_not_called_failure_lists_the_calls(mock: ZitadelMock) -> None:
+    line = sys._getframe().f_lineno + 1
     mock.fail(code="INTERNAL")
     post(mock)
     with pytest.raises(MockAssertionError) as raised:
@@ -259,7 +266,7 @@ def test_assert_not_called_failure_lists_the_calls(mock: ZitadelMock) -> None:
         "expected ListLoginPolicySecondFactors (org='Shop', status=500) not to be called, "
         "it was called once.\nCalls made:\n"
         "  POST /management/v1/policies/login/second_factors/_search -> 500 org=100 (Shop) "
-        "(forced)"
+        f"(forced): forced rule 0 (fail() at {HERE}:{line}): INTERNAL"
     )
 
 

@@ -135,6 +135,7 @@ def rule_json(rule: ErrorRule, remaining: int | None) -> dict[str, Any]:
         "org_id": rule.org_id,
         **_step_json(rule),
         "remaining": remaining,
+        "origin": rule.origin,
     }
 
 

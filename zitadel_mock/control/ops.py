@@ -209,7 +209,7 @@ def add_error(request: ControlRequest) -> Reply:
     body = _object(request)
     # Checked here first: add_error(**body) would take a key like "self" as its own argument.
     _checked(lambda: expect_mapping(body, (), ERROR_RULE_KEYS))
-    rule = _checked(lambda: request.state().add_error(**body))
+    rule = _checked(lambda: request.state().add_error(origin="POST /_mock/errors", **body))
     return Reply(201, rule_json(rule, total_times(rule)))
 
 

@@ -157,6 +157,26 @@ SCHEMAS: dict[str, Any] = {
                 "description": "the JSON body the mock answered (null: none, or not JSON)",
             },
             "injected": {"anyOf": [{"type": "null"}, ref("Injected")]},
+            "why": {
+                "type": "string",
+                "description": "what decided the answer: the auth check that refused it, the "
+                "forced rule that fired (its index and origin), the rate limit, the nearest "
+                "route, or what was answered",
+            },
+            "time": {
+                "type": "string",
+                "format": "date-time",
+                "description": "when the request arrived (RFC 3339, UTC)",
+            },
+            "duration": {**_SECONDS, "description": "seconds from arrival to answer"},
+            "headers": {
+                "type": "object",
+                "additionalProperties": STRING,
+                "description": "the request's headers; Authorization shortened to its scheme "
+                "and the first 6 characters",
+            },
+            "protocol": {"enum": ["rest"]},
+            "namespace": STRING,
         }
     ),
     "Injected": _object(
@@ -193,6 +213,11 @@ SCHEMAS: dict[str, Any] = {
             "org_id": _nullable("string"),
             **_step_output(),
             "remaining": {"type": ["integer", "null"], "description": "null: always"},
+            "origin": {
+                "type": "string",
+                "description": "where the rule was made: a scenario file and line, a fail() "
+                "call, POST /_mock/errors",
+            },
         }
     ),
     "Step": _object(_step_output()),

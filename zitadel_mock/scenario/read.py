@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from .. import roles as _roles
@@ -33,7 +34,13 @@ from .fields import (
 )
 from .orgs import MAX_USER_ID, read_orgs
 from .paths import Path, find_cycle, format_path, locate
-from .rules import ERROR_RULE_KEYS, parse_delay, parse_error_rule, parse_rate_limit
+from .rules import (
+    ERROR_RULE_KEYS,
+    located_rules,
+    parse_delay,
+    parse_error_rule,
+    parse_rate_limit,
+)
 from .source import gc_paused, parse_text
 
 # parse_* and ERROR_RULE_KEYS are re-exported for the live state and the control API, which
@@ -92,9 +99,12 @@ def parse_scenario(text: str, *, source: str | None = None, format: str | None =
     with gc_paused():  # building makes as many objects as parsing: the same reason
         data = parse_text(text, source, fmt)
         try:
-            return _Builder(data, source).build()
+            scenario = _Builder(data, source).build()
         except Invalid as exc:
             raise _located(exc, text, source) from None
+    if not scenario.errors:
+        return scenario
+    return replace(scenario, errors=located_rules(scenario.errors, source, text))
 
 
 def _located(exc: Invalid, text: str, source: str | None) -> ScenarioError:
@@ -107,7 +117,7 @@ def scenario_from_data(data: Mapping[str, Any], *, source: str | None = None) ->
     """Validate a scenario given as plain Python data (the parsed form of a file)."""
     try:
         with gc_paused():
-            return _Builder(dict(data) if isinstance(data, Mapping) else data, source).build()
+            scenario = _Builder(dict(data) if isinstance(data, Mapping) else data, source).build()
     except Invalid as exc:
         cycle = find_cycle(data)
         if cycle is not None:
@@ -115,6 +125,9 @@ def scenario_from_data(data: Mapping[str, Any], *, source: str | None = None) ->
                 "a collection that contains itself", source=source, path=format_path(cycle)
             ) from None
         raise ScenarioError(exc.message, source=source, path=format_path(exc.path)) from None
+    if not scenario.errors:
+        return scenario
+    return replace(scenario, errors=located_rules(scenario.errors, source, None))
 
 
 class _Builder:

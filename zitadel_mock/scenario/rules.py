@@ -7,6 +7,7 @@ rules here, so the same fields mean the same thing and fail with the same messag
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..bigints import describe
@@ -14,11 +15,12 @@ from ..codes import code_from
 from ..faults import FAULTS
 from ..model import MAX_SECONDS, RPCS, Delay, ErrorRule, RateLimit
 from .fields import Invalid, did_you_mean, expect_int, expect_list, expect_mapping, expect_str, kind
-from .paths import Path
+from .paths import Path, line_of
 
 __all__ = [
     "ERROR_RULE_KEYS",
     "STEP_KEYS",
+    "located_rules",
     "parse_delay",
     "parse_error_rule",
     "parse_rate_limit",
@@ -199,3 +201,24 @@ def parse_error_rule(
     if "org" in spec:
         org = org_id(spec["org"], (*path, "org"))
     return ErrorRule(rpc=rpc, user_id=user, org_id=org, **step)
+
+
+# Finding a rule's line reads the text again up to it: done for the first rules of a file of a
+# sane size only, so that loading a huge generated scenario costs what it did; past these
+# bounds a rule's origin names its key path instead of its line.
+MAX_LOCATED_RULES = 50
+MAX_LOCATED_TEXT = 1 << 20
+
+
+def located_rules(
+    rules: tuple[ErrorRule, ...], source: str | None, text: str | None
+) -> tuple[ErrorRule, ...]:
+    """The scenario's rules, each with its origin: ``fixtures/outage.yaml:31``."""
+    where = source or "<scenario>"
+    out = []
+    for i, rule in enumerate(rules):
+        line = None
+        if text is not None and i < MAX_LOCATED_RULES and len(text) <= MAX_LOCATED_TEXT:
+            line = line_of(text, ("errors", i))
+        out.append(replace(rule, origin=f"{where}:{line}" if line else f"{where} errors[{i}]"))
+    return tuple(out)

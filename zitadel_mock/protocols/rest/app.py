@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +15,11 @@ import falcon.asgi
 from ...answers import Answer, Request, handle, routing_error
 from ...clock import http_date
 from ...codes import ZError
-from ...control.http import ControlOptions, mount_control
+from ...control.http import PREFIX, ControlOptions, mount_control
 from ...errors import ScenarioError
+from ...journal import Call, shortened_authorization
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
-from ...namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
@@ -75,7 +79,62 @@ def _send(resp: Any, state: State, answer: Answer) -> None:
         resp.set_header("WWW-Authenticate", answer.www_authenticate)
 
 
+# WSGI environ keys -> the header names journalled ("" for a key that is no header). Names
+# are worked out once each: doing it per request cost more than the rest of the request path.
+# Bounded, as clients choose header names; a race between two threads writes the same value.
+_HEADER_NAMES: dict[str, str] = {}
+MAX_HEADER_NAMES = 1000
+
+
+def _header_name(key: str) -> str:
+    if key.startswith("HTTP_"):
+        name = key[5:].replace("_", "-").title()
+    elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        name = key.replace("_", "-").title()
+    else:
+        name = ""
+    if len(_HEADER_NAMES) < MAX_HEADER_NAMES:
+        _HEADER_NAMES[key] = name
+    return name
+
+
+def _wsgi_headers(req: Any) -> tuple[tuple[str, str], ...]:
+    """The request's headers from the WSGI environ, named as sent (case aside)."""
+    names = _HEADER_NAMES
+    out = []
+    for key, value in req.env.items():
+        name = names.get(key)
+        if name is None:
+            name = _header_name(key)
+        if name and value:
+            if name == "Authorization":
+                value = shortened_authorization(value)
+            out.append((name, value))
+    return tuple(out)
+
+
+def _asgi_headers(req: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, shortened_authorization(value) if name == "authorization" else value)
+        for name, value in req.headers.items()
+    )
+
+
+def _namespace(req: Any, header: Header) -> str:
+    """The namespace's name, for the journal: an invalid one is answered in the default's."""
+    value = header(req, NAMESPACE_HEADER)
+    if not value:  # most requests
+        return DEFAULT_NAMESPACE
+    try:
+        return Namespaces.name(value)
+    except NamespaceError:
+        return DEFAULT_NAMESPACE
+
+
 def _request(req: Any, header: Header, rpc: str, user_id: str | None) -> Request:
+    started = time.perf_counter()
+    arrived = time.time_ns()
+    wsgi = header is _wsgi_header
     return Request(
         rpc=rpc,
         method=req.method,
@@ -83,7 +142,36 @@ def _request(req: Any, header: Header, rpc: str, user_id: str | None) -> Request
         authorization=header(req, "Authorization"),
         org_header=header(req, ORG_HEADER) or None,
         user_id=user_id,
+        headers=_wsgi_headers(req) if wsgi else _asgi_headers(req),
+        arrived_ns=arrived,
+        started=started,
+        namespace=_namespace(req, header),
     )
+
+
+MAX_COMPARED_PATH = 300  # characters of an unknown path compared with the routes (difflib)
+
+
+def nearest_route(method: str, path: str) -> str:
+    """Why a request matched no route: the route it is nearest to, and the method it takes."""
+    compared = path[:MAX_COMPARED_PATH]
+    best = max(
+        ROUTES,
+        key=lambda template: difflib.SequenceMatcher(None, compared, template).ratio(),
+    )
+    return f"no route takes {method} to this path; did you mean POST {best}?"
+
+
+def _routing_why(req: Any, known_path: bool) -> str:
+    method = printable_method(req.method)
+    if known_path:
+        rpc = ROUTES.get(req.uri_template or "", "this route")
+        return f"{rpc} takes POST, not {method}: POST {req.uri_template}"
+    return nearest_route(method, req.path)
+
+
+def printable_method(method: str) -> str:
+    return method if method.isascii() and method.isprintable() else repr(method)
 
 
 class _Route:
@@ -100,7 +188,9 @@ class _Route:
 
     def not_allowed(self, req: Any, resp: Any, **params: Any) -> None:
         state = self.resolve(req)
-        _send(resp, state, routing_error(state, req.method, req.path, known_path=True))
+        request = _request(req, self.header, self.rpc, None)
+        why = _routing_why(req, True)
+        _send(resp, state, routing_error(state, request, known_path=True, why=why))
 
 
 class _WsgiRoute(_Route):
@@ -129,13 +219,15 @@ class _AsgiRoute(_Route):
         self.not_allowed(req, resp)
 
 
-def _http_error_handler(resolve: Callable[[Any], State]) -> Any:
+def _http_error_handler(resolve: Callable[[Any], State], header: Header) -> Any:
     def handler(req: Any, resp: Any, error: falcon.HTTPError, params: Any) -> None:
         state = resolve(req)
         if error.status_code in (404, 405) or "Invalid HTTP method" in str(error.description):
             # Falcon answers an unknown method on a route with 400; the gateway with 405.
             known = req.uri_template is not None
-            _send(resp, state, routing_error(state, req.method, req.path, known_path=known))
+            request = _request(req, header, "", None)
+            why = _routing_why(req, known)
+            _send(resp, state, routing_error(state, request, known_path=known, why=why))
             return
         code = 8 if error.status_code == 413 else 3
         message = str(error.title or "invalid request")
@@ -165,6 +257,72 @@ def _namespace_error_handler(spaces: Namespaces) -> Any:
         _send(resp, spaces.default, Answer(400, error_body(ZError(3, str(error)))))
 
     return handler
+
+
+class _ControlLog:
+    """Hands each control API call to the default state's observers (the access log).
+
+    The journal records ZITADEL calls only, so that a test's assertions count what its code
+    asked; control calls are seen by the observers alone. Nothing is done when none listens.
+    """
+
+    def __init__(self, spaces: Namespaces, header: Header) -> None:
+        self.spaces = spaces
+        self.header = header
+
+    def start(self, req: Any) -> None:
+        if req.path.startswith(PREFIX) and self.spaces.default.observers:
+            req.context.control_started = (time.perf_counter(), time.time_ns())
+
+    def finish(self, req: Any, resp: Any) -> None:
+        started = getattr(req.context, "control_started", None)
+        if started is None:
+            return
+        data = resp.data or b""
+        call = Call(
+            None,
+            req.method,
+            req.path,
+            None,
+            None,
+            None,
+            resp.status_code,
+            data,
+            why=_control_why(resp.status_code, data),
+            time_ns=started[1],
+            duration=time.perf_counter() - started[0],
+            protocol="control",
+            namespace=_namespace(req, self.header),
+        )
+        for observer in self.spaces.default.observers:
+            observer(call)
+
+
+def _control_why(status: int, body: bytes) -> str:
+    """``control API`` and, for a refusal, the message the control API answered."""
+    if status < 400:
+        return "control API"
+    try:
+        message = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        message = None
+    return f"control API: {message}" if isinstance(message, str) else "control API"
+
+
+class _WsgiControlLog(_ControlLog):
+    def process_request(self, req: Any, resp: Any) -> None:
+        self.start(req)
+
+    def process_response(self, req: Any, resp: Any, resource: Any, succeeded: bool) -> None:
+        self.finish(req, resp)
+
+
+class _AsgiControlLog(_ControlLog):
+    async def process_request(self, req: Any, resp: Any) -> None:
+        self.start(req)
+
+    async def process_response(self, req: Any, resp: Any, resource: Any, succeeded: bool) -> None:
+        self.finish(req, resp)
 
 
 def _refuse_socket_faults(spaces: Namespaces) -> None:
@@ -212,7 +370,11 @@ def create_app(
     def lenient(req: Any) -> State:
         return spaces.lenient(header(req, NAMESPACE_HEADER))
 
-    app: Any = falcon.asgi.App() if asgi else falcon.App()
+    middleware: list[Any] = []
+    if control:
+        log_cls = _AsgiControlLog if asgi else _WsgiControlLog
+        middleware.append(log_cls(spaces, header))
+    app: Any = falcon.asgi.App(middleware=middleware) if asgi else falcon.App(middleware=middleware)
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
@@ -221,6 +383,6 @@ def create_app(
         mount_control(app, spaces, options, asgi=asgi)
     wrap = _async if asgi else (lambda h: h)
     app.add_error_handler(Exception, wrap(_crash_handler(lenient)))
-    app.add_error_handler(falcon.HTTPError, wrap(_http_error_handler(lenient)))
+    app.add_error_handler(falcon.HTTPError, wrap(_http_error_handler(lenient, header)))
     app.add_error_handler(NamespaceError, wrap(_namespace_error_handler(spaces)))
     return app
