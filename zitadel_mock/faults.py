@@ -257,8 +257,12 @@ class Injector:
 
     def listing(self) -> list[tuple[ErrorRule, int | None]]:
         """The rules that can still fire, with how many times (None: without end)."""
-        out = [(a.rule, a.remaining) for a in self.armed]
-        return [(rule, left) for rule, left in out if left != 0]
+        return [(rule, left) for _, rule, left in self.numbered()]
+
+    def numbered(self) -> list[tuple[int, ErrorRule, int | None]]:
+        """``listing`` with each rule's index among all the rules (as ``why`` names it)."""
+        out = [(a.index, a.rule, a.remaining) for a in self.armed]
+        return [(index, rule, left) for index, rule, left in out if left != 0]
 
     def take(
         self, rpc: str, user_id: str | None, org_id: str | None, token: str | None

@@ -364,6 +364,11 @@ class State:
         with self._lock:
             return self._faults.listing()
 
+    def numbered_errors(self) -> list[tuple[int, ErrorRule, int | None]]:
+        """``errors``, each with its index among all the rules (the one ``why`` names)."""
+        with self._lock:
+            return self._faults.numbered()
+
     def take_error(
         self, rpc: str, user_id: str | None, org_id: str | None, token: str | None = None
     ) -> Injection | None:

@@ -127,12 +127,33 @@ def test_page_json_shows_live_changes_and_rules_with_how_often_each_fired(
     assert "dave" in [u["username"] for u in body["scenario"]["users"]["items"]]
     [shown] = body["rules"]
     assert (shown["index"], shown["code"], shown["fired"], shown["remaining"]) == (
-        1,
+        0,
         "UNAVAILABLE",
         2,
         1,
     )
+    assert shown["origin"] == "POST /_mock/errors"
     assert [c["status"] for c in body["journal"]["calls"]] == [503, 503]
+
+
+def test_rules_keep_the_index_why_names_once_earlier_ones_are_spent(mock: MockServer) -> None:
+    api = mock.url + "/_mock"
+    once = {"rpc": "ListLoginPolicySecondFactors", "code": "UNAVAILABLE", "times": 1}
+    always = {"rpc": "ListLoginPolicySecondFactors", "code": "INTERNAL"}
+    for rule in (once, always):
+        requests.post(api + "/errors", json=rule).raise_for_status()
+    for _ in range(4):  # 503 once (rule 0, then spent), then 500 three times (rule 1)
+        requests.post(mock.url + SECOND_FACTORS, headers=bearer("acme-admin"))
+    body = requests.get(api + "/page.json").json()
+    [shown] = body["rules"]
+    assert (shown["index"], shown["code"], shown["fired"], shown["remaining"]) == (
+        1,
+        "INTERNAL",
+        3,
+        None,
+    )
+    whys = [c["why"] for c in body["journal"]["calls"]]
+    assert sum(why.startswith("forced rule 1 ") for why in whys) == 3
 
 
 def test_page_json_filters_the_journal(mock: MockServer) -> None:

@@ -94,20 +94,16 @@ def _limited(values: Any, total: int, form: Any) -> dict[str, Any]:
     return {"items": [form(value) for value in _first(values)], "total": total}
 
 
-def _fired(index: int, rule: ErrorRule, remaining: int | None, calls: list[Call]) -> int | None:
-    """How often rule ``index`` (counted from 1) fired, or None when it cannot be told.
+def _fired(index: int, rule: ErrorRule, remaining: int | None, calls: list[Call]) -> int:
+    """How often rule ``index`` (counted from 0, as ``why`` names it) fired.
 
-    A rule with an end fired its total less what remains. One without an end is counted in
-    the journal, by the ``why`` each forced answer carries ("forced rule 1 (...): ...").
+    A rule with an end fired its total less what remains; one without an end is counted in
+    the journal, by the rule each forced answer records.
     """
     total = total_times(rule)
     if total is not None and remaining is not None:
         return total - remaining
-    prefix = f"forced rule {index} "
-    whys = [getattr(call, "why", None) for call in calls]
-    if not any(isinstance(why, str) for why in whys):
-        return None  # a journal without ``why``: nothing to count by
-    return sum(1 for why in whys if isinstance(why, str) and why.startswith(prefix))
+    return sum(1 for call in calls if call.injected is not None and call.injected.rule == index)
 
 
 def _one(request: ControlRequest, key: str) -> str | None:
@@ -148,11 +144,11 @@ def page_json(request: ControlRequest) -> Reply:
         }
 
     rules = []
-    for index, (rule, remaining) in enumerate(state.errors(), start=1):
+    for index, rule, remaining in state.numbered_errors():
         rules.append(
             {
                 "index": index,
-                "origin": getattr(rule, "origin", None),
+                "origin": rule.origin,
                 "fired": _fired(index, rule, remaining, calls),
                 **rule_json(rule, remaining),
             }

@@ -188,7 +188,7 @@ function show(data) {
   fill("rules", data.rules, function (rule) {
     return [rule.index, rule.rpc || "any", named(userNames, rule.user_id) || "any",
       named(orgNames, rule.org_id) || "any",
-      answerOf(rule), rule.fired === null ? "?" : rule.fired,
+      answerOf(rule), rule.fired,
       rule.remaining === null ? "∞" : rule.remaining, rule.origin];
   });
   counted("orgs-count", s.orgs);
