@@ -358,6 +358,11 @@ class State:
         with self._lock:
             return self._faults.listing()
 
+    def armed_rules(self) -> list[tuple[int, ErrorRule]]:
+        """The forced rules still held, with their positions (used-up ones may be forgotten)."""
+        with self._lock:
+            return [(armed.index, armed.rule) for armed in self._faults.armed]
+
     def take_error(
         self, rpc: str, user_id: str | None, org_id: str | None, token: str | None = None
     ) -> Injection | None:
