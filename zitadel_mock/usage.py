@@ -157,6 +157,16 @@ class Usage:
         }
         return {"scenario": self.key, "calls": calls, "unused": unused, "totals": totals}
 
+    @staticmethod
+    def merge(reports: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """One report per scenario from several (see ``merge_reports``)."""
+        return merge_reports(reports)
+
+    @staticmethod
+    def text(reports: Iterable[Mapping[str, Any]]) -> list[str]:
+        """The reports as text lines (see ``format_report``)."""
+        return format_report(reports)
+
 
 def merge_reports(reports: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One report per scenario from several (e.g. one per xdist worker).
