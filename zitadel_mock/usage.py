@@ -17,17 +17,22 @@ whatever the calls carry (a request can send any id or token).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .codes import CODE_NAMES
 from .journal import Call, select
 from .model import RPCS, ErrorRule, Scenario
 
+if TYPE_CHECKING:
+    from .namespaces import Namespaces
+
 __all__ = [
     "KINDS",
     "MAX_LISTED",
     "Usage",
+    "UsageTracker",
     "describe_rule",
     "format_report",
     "merge_reports",
@@ -93,15 +98,27 @@ def unfired_rules(
     return [(i, rule) for i, rule in armed if i >= first and i not in fired]
 
 
+class _Index:
+    """The lookups a Usage needs of its scenario: built once per scenario, O(its size)."""
+
+    __slots__ = ("org_of", "orgs", "token_user")
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.org_of = {u.id: u.org_id for u in scenario.users}
+        self.token_user = {t.token: t.user_id for t in scenario.tokens or ()}
+        self.orgs = {o.id for o in scenario.orgs}
+
+
 class Usage:
     """What the calls observed so far exercised of one scenario; thread-safe."""
 
-    def __init__(self, scenario: Scenario, key: str | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, key: str | None = None, *, index: _Index | None = None
+    ) -> None:
         self.scenario = scenario
         self.key = key or scenario.source or BUILTIN
-        self._org_of = {u.id: u.org_id for u in scenario.users}
-        self._token_user = {t.token: t.user_id for t in scenario.tokens or ()}
-        self._org_ids = {o.id for o in scenario.orgs}
+        index = index if index is not None else _Index(scenario)
+        self._org_of, self._token_user, self._org_ids = index.org_of, index.token_user, index.orgs
         self._rules = len(scenario.errors)
         self._lock = threading.Lock()
         self.calls = 0
@@ -217,3 +234,69 @@ def format_report(reports: Iterable[Mapping[str, Any]]) -> list[str]:
             shown = ", ".join(str(n) for n in names[:MAX_LISTED])
             lines.append(f"{head} {shown}{', ' + more if more else ''}")
     return lines
+
+
+# -- serve: the usage of every namespace since the server started (GET /_mock/usage) ----------
+
+_TRACKERS: weakref.WeakKeyDictionary[Namespaces, UsageTracker] = weakref.WeakKeyDictionary()
+
+
+class UsageTracker:
+    """Counts every call a server answers into its namespace's Usage (an observer of states).
+
+    A namespace's usage starts again when it serves another scenario, not on a reset: what a
+    whole CI run exercised is the point. Bounded: one Usage per live namespace, and the
+    lookups of a few scenarios shared by the namespaces that serve them.
+    """
+
+    MAX_INDEXES = 8  # scenarios whose lookups are kept (usually one, served by every namespace)
+
+    def __init__(self, namespaces: Namespaces) -> None:
+        self.namespaces = namespaces
+        self._usage: dict[str, Usage] = {}
+        self._indexes: dict[int, tuple[Scenario, _Index]] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def install(cls, namespaces: Namespaces) -> UsageTracker:
+        """The tracker of ``namespaces``, made and registered as an observer on first use."""
+        tracker = _TRACKERS.get(namespaces)
+        if tracker is None:
+            tracker = _TRACKERS[namespaces] = cls(namespaces)
+            namespaces.default.observers.append(tracker.observe)  # shared by every namespace
+        return tracker
+
+    @staticmethod
+    def of(namespaces: Namespaces) -> UsageTracker | None:
+        return _TRACKERS.get(namespaces)
+
+    def usage(self, name: str) -> Usage | None:
+        """The namespace's usage, started again if it serves another scenario since."""
+        state = self.namespaces.find(name)
+        if state is None:
+            return None
+        scenario = state.scenario
+        usage = self._usage.get(name)
+        if usage is not None and usage.scenario is scenario:
+            return usage
+        with self._lock:
+            usage = self._usage.get(name)
+            if usage is None or usage.scenario is not scenario:
+                known = self._indexes.get(id(scenario))
+                if known is None or known[0] is not scenario:
+                    if len(self._indexes) >= self.MAX_INDEXES:
+                        self._indexes.pop(next(iter(self._indexes)))
+                    known = self._indexes[id(scenario)] = (scenario, _Index(scenario))
+                usage = Usage(scenario, index=known[1])
+                live = {n for n, _ in self.namespaces.items()}
+                for gone in [n for n in self._usage if n not in live]:
+                    del self._usage[gone]
+                self._usage[name] = usage
+            return usage
+
+    def observe(self, call: Call) -> None:
+        # Journal entries name their namespace once they carry it; the default one until then.
+        name = getattr(call, "namespace", None) or "default"
+        usage = self.usage(name)
+        if usage is not None:
+            usage.observe(call)
