@@ -16,9 +16,10 @@ whatever the calls carry (a request can send any id or token).
 
 from __future__ import annotations
 
+import operator
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .codes import CODE_NAMES
@@ -43,6 +44,7 @@ __all__ = [
 KINDS = ("orgs", "users", "tokens", "rules", "rpcs")
 MAX_LISTED = 20  # names printed per kind in the text report; the JSON has them all
 BUILTIN = "<built-in>"
+DEFAULT_NAMESPACE = "default"  # namespaces.DEFAULT_NAMESPACE (not imported: that imports state)
 
 
 def describe_rule(index: int, rule: ErrorRule, *, scenario: bool = True) -> str:
@@ -123,26 +125,39 @@ class Usage:
         self._lock = threading.Lock()
         self.calls = 0
         self.used: dict[str, set[Any]] = {kind: set() for kind in KINDS}
+        # (rpc, user id, token, org id) of calls counted already: most calls repeat one, and
+        # then cost a tuple and a lookup (serve counts every call). Bounded: past MAX_SEEN
+        # keys (a client sending random tokens), calls are counted in full.
+        self._seen: set[tuple[str | None, ...]] = set()
+
+    MAX_SEEN = 4096
 
     def observe(self, call: Call) -> None:
         """Count one call (cheap: a few lookups; only ids the scenario knows are kept)."""
-        used = self.used
+        key = (call.rpc, call.user_id, call.token, call.org_id)
+        injected = call.injected
         with self._lock:
             self.calls += 1
-            if call.rpc is not None:
-                used["rpcs"].add(call.rpc)
-            for user_id in (call.user_id, self._token_user.get(call.token or "")):
-                org_id = self._org_of.get(user_id or "")
-                if org_id is not None:
-                    used["users"].add(user_id)
-                    used["orgs"].add(org_id)
-            if call.token is not None and call.token in self._token_user:
-                used["tokens"].add(call.token)
-            if call.org_id is not None and call.org_id in self._org_ids:
-                used["orgs"].add(call.org_id)
-            injected = call.injected
+            if key not in self._seen:
+                self._count(call, key)
             if injected is not None and injected.rule is not None and injected.rule < self._rules:
-                used["rules"].add(injected.rule)
+                self.used["rules"].add(injected.rule)
+
+    def _count(self, call: Call, key: tuple[str | None, ...]) -> None:
+        used = self.used
+        if call.rpc is not None:
+            used["rpcs"].add(call.rpc)
+        for user_id in (call.user_id, self._token_user.get(call.token or "")):
+            org_id = self._org_of.get(user_id or "")
+            if org_id is not None:
+                used["users"].add(user_id)
+                used["orgs"].add(org_id)
+        if call.token is not None and call.token in self._token_user:
+            used["tokens"].add(call.token)
+        if call.org_id is not None and call.org_id in self._org_ids:
+            used["orgs"].add(call.org_id)
+        if len(self._seen) < self.MAX_SEEN:
+            self._seen.add(key)
 
     def observe_all(self, calls: Iterable[Call]) -> None:
         for call in calls:
@@ -238,6 +253,11 @@ def format_report(reports: Iterable[Mapping[str, Any]]) -> list[str]:
 
 # -- serve: the usage of every namespace since the server started (GET /_mock/usage) ----------
 
+# Journal entries name their namespace once they carry it; until then every call counts for the
+# default one. Looked up once: getattr with a default costs an exception on every call.
+_namespace_of: Callable[[Call], str | None] = (
+    operator.attrgetter("namespace") if "namespace" in Call._fields else lambda call: None
+)
 _TRACKERS: weakref.WeakKeyDictionary[Namespaces, UsageTracker] = weakref.WeakKeyDictionary()
 
 
@@ -255,6 +275,7 @@ class UsageTracker:
         self.namespaces = namespaces
         self._usage: dict[str, Usage] = {}
         self._indexes: dict[int, tuple[Scenario, _Index]] = {}
+        self._default: Usage | None = None  # the default namespace's, read without a lookup
         self._lock = threading.Lock()
 
     @classmethod
@@ -295,8 +316,14 @@ class UsageTracker:
             return usage
 
     def observe(self, call: Call) -> None:
-        # Journal entries name their namespace once they carry it; the default one until then.
-        name = getattr(call, "namespace", None) or "default"
-        usage = self.usage(name)
-        if usage is not None:
-            usage.observe(call)
+        name = _namespace_of(call) or DEFAULT_NAMESPACE
+        if name == DEFAULT_NAMESPACE:  # most calls: no lookup of the namespace
+            usage = self._default
+            if usage is not None and usage.scenario is self.namespaces.default.scenario:
+                usage.observe(call)
+                return
+        found = self.usage(name)
+        if found is not None:
+            if name == DEFAULT_NAMESPACE:
+                self._default = found
+            found.observe(call)
