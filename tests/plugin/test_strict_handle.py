@@ -128,3 +128,17 @@ def test_usage_names_what_no_call_exercised(mock: ZitadelMock) -> None:
     assert lines[0].endswith("(4 calls):")
     assert "  users never exercised (1 of 3): bob" in lines
     assert "  forced rules that never fired (1 of 2):" in lines
+
+
+def test_usage_keeps_only_what_the_scenario_holds(mock: ZitadelMock) -> None:
+    # A client sending a new token and user id on every call grows nothing past a bound.
+    usage = Usage(mock.scenario)
+    template = mock.requests
+    assert post(mock, token="stranger-0") == 401
+    (call,) = mock.requests[len(template) :]
+    for i in range(10_000):
+        usage.observe(call._replace(token=f"stranger-{i}", user_id=str(10**9 + i)))
+    assert usage.calls == 10_000
+    assert len(usage._seen) == Usage.MAX_SEEN
+    assert all(not names for kind, names in usage.used.items() if kind != "rpcs")
+    assert usage.report()["unused"]["tokens"] == ["shop-token", "stale-token"]
