@@ -69,9 +69,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="print at the end which scenario orgs, users, tokens, forced rules and RPCs "
-        "no test exercised",
+        "no test exercised (ini: zitadel_mock_report = true)",
     )
     parser.addini("zitadel_mock", "serve a ZITADEL mock (like --zitadel-mock)", type="bool")
+    parser.addini(
+        "zitadel_mock_report",
+        "print what no test exercised of each scenario (like --zitadel-mock-report)",
+        type="bool",
+    )
     parser.addini(
         "zitadel_mock_strict",
         "fail tests with forced rules that never fired or unexpected refusals "
@@ -102,7 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_DEFAULT] = _default_scenario(config)
         strict = config.getoption("zitadel_mock_strict")
         config.stash[_STRICT] = bool(strict if strict is not None else config.getini(_INI_STRICT))
-        if config.getoption("zitadel_mock_report"):
+        if config.getoption("zitadel_mock_report") or config.getini("zitadel_mock_report"):
             config.stash[_USAGE] = {}
             config.stash[_WORKER_REPORTS] = []
 

@@ -84,7 +84,7 @@ def test_without_strict_every_test_passes(project: pytest.Pytester) -> None:
     run(project).assert_outcomes(passed=6)
 
 
-@pytest.mark.parametrize("how", ["cli", "ini"])
+@pytest.mark.parametrize("how", ["cli", "ini", "xdist"])
 def test_strict_fails_unfired_rules_and_unexpected_refusals(
     project: pytest.Pytester, how: str
 ) -> None:
@@ -93,7 +93,12 @@ def test_strict_fails_unfired_rules_and_unexpected_refusals(
             "[pytest]\nzitadel_mock = true\nzitadel_mock_scenario = zitadel.yaml\n"
             "zitadel_mock_strict = true\n"
         )
-    result = run(project, *(["--zitadel-mock-strict"] if how == "cli" else []))
+    args = {
+        "cli": ["--zitadel-mock-strict"],
+        "ini": [],
+        "xdist": ["--zitadel-mock-strict", "-n", "2"],
+    }
+    result = run(project, *args[how])
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines(
         [
@@ -148,11 +153,16 @@ EXPECTED_REPORT = [
 
 
 def test_the_usage_report_names_what_no_test_exercised(project: pytest.Pytester) -> None:
+    assert "zitadel-mock usage" not in run(project).stdout.str()
     result = run(project, "--zitadel-mock-report")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(EXPECTED_REPORT, consecutive=True)
     assert "rpcs never exercised" not in result.stdout.str()
-    assert "zitadel-mock usage" not in run(project).stdout.str()
+    project.makeini(
+        "[pytest]\nzitadel_mock = true\nzitadel_mock_scenario = zitadel.yaml\n"
+        "zitadel_mock_report = true\n"
+    )
+    run(project).stdout.fnmatch_lines(EXPECTED_REPORT, consecutive=True)
 
 
 def test_the_usage_report_merges_xdist_workers(project: pytest.Pytester) -> None:
