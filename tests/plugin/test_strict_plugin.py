@@ -100,11 +100,16 @@ def test_strict_fails_unfired_rules_and_unexpected_refusals(
     }
     result = run(project, *args[how])
     result.assert_outcomes(passed=4, failed=2)
+    # Each failure's section (their order is the workers' under xdist).
     result.stdout.fnmatch_lines(
         [
             "*_ test_rule_that_never_fires _*",
             "zitadel-mock (strict): 1 forced rule(s) never fired:",
             "  rule 2: rpc=ListHumanAuthFactors user=1 code=INTERNAL",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
             "*_ test_unexpected_refusal _*",
             "zitadel-mock (strict): the mock refused 1 call(s) the test did not expect to be "
             "refused (say so with zitadel_mock.expect_refused(...)):",
