@@ -28,6 +28,7 @@ PUBLIC = [
     "ServerSideError",
     "State",
     "Token",
+    "Usage",
     "User",
     "ZitadelMock",
     "ZitadelMockError",

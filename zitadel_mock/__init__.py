@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .server import MockServer
     from .state import State
     from .testing import MockAssertionError, ServerSideError, ZitadelMock
+    from .usage import Usage
 
 # Public names and the module each lives in. They are imported on first use, so that
 # ``import zitadel_mock`` (and the pytest plugin, in every test run of every project that
@@ -50,6 +51,7 @@ _LAZY = {
     "scenario_from_data": "scenario.read",
     "MockServer": "server",
     "State": "state",
+    "Usage": "usage",
 }
 
 
@@ -83,6 +85,7 @@ __all__ = [
     "ServerSideError",
     "State",
     "Token",
+    "Usage",
     "User",
     "ZitadelMock",
     "ZitadelMockError",

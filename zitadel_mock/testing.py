@@ -29,6 +29,7 @@ from .namespaces import DEFAULT_NAMESPACE
 from .scenario.builtin import builtin_scenario
 from .scenario.read import load_scenario
 from .server import MockServer
+from .usage import describe_rule, unexpected_refusals, unfired_rules
 
 __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]
 
@@ -64,6 +65,8 @@ class ZitadelMock:
         self.server = server
         self._scenarios: dict[str, Scenario] = {}
         self._by_argument: dict[str | os.PathLike[str] | None, Scenario] = {}
+        # (rpc, user id, org id, status) of refusals the test expects; see expect_refused
+        self._expected: list[tuple[str | None, str | None, str | None, int | None]] = []
 
     def __repr__(self) -> str:
         return f"<ZitadelMock {self.url} scenario={self.scenario.source or _BUILTIN}>"
@@ -244,6 +247,84 @@ class ZitadelMock:
         """Make a bearer token act as a user (or, with ``expired``, be known but rejected)."""
         return self.server.state.add_token(token, user, expired=expired)
 
+    # -- strict tests: rules that never fired, refusals nobody expected ----------------------
+
+    def expect_refused(
+        self,
+        rpc: str | None = None,
+        *,
+        user: str | None = None,
+        org: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        """Say that calls matching these filters may be refused (any 4xx/5xx, or ``status``).
+
+        Strict tests (``assert_no_unexpected_refusals``, ``zitadel_mock_strict``) then let
+        them pass, any number of times; the filters are those of ``calls``, checked the same
+        way. Forgotten at the next reset.
+        """
+        self.calls(rpc, user=user, org=org, status=status)  # the same checks, the same errors
+        view = self.server.state.view
+        self._expected.append(
+            (
+                rpc,
+                resolve("user", user, view.users) if user is not None else None,
+                resolve("org", org, view.orgs) if org is not None else None,
+                status,
+            )
+        )
+
+    def unexpected_refusals(self) -> list[Call]:
+        """The calls refused (4xx/5xx) by an auth check, the rate limit or a missing route.
+
+        Not by a forced rule (``fail()``, the scenario's ``errors``, ``POST /_mock/errors``):
+        that is what the test asked for. ``expect_refused`` lets matching calls pass.
+        """
+        return unexpected_refusals(self.requests, self._expected)
+
+    def assert_no_unexpected_refusals(self) -> None:
+        """Fail if a call was refused that no forced rule and no ``expect_refused`` explains."""
+        __tracebackhide__ = True
+        refused = self.unexpected_refusals()
+        if refused:
+            raise MockAssertionError(
+                f"the mock refused {len(refused)} call(s) the test did not expect to be refused "
+                "(say so with zitadel_mock.expect_refused(...)):\n"
+                + "\n".join(f"  {self._call_text(c)}" for c in refused)
+            )
+
+    def unfired_rules(self, *, scenario: bool = False) -> list[tuple[int, ErrorRule]]:
+        """The forced rules added since the last reset (``fail()``, ``POST /_mock/errors``)
+        that never fired, with their positions; with ``scenario``, the scenario's too.
+
+        A rule fired if a journal entry says so: the journal must still hold that call.
+        """
+        state = self.server.state
+        first = 0 if scenario else len(state.scenario.errors)
+        armed = [(index, rule) for index, rule, _ in state.numbered_errors()]
+        return unfired_rules(state.journal.calls(), armed, first)
+
+    def assert_all_rules_fired(self, *, scenario: bool = False) -> None:
+        """Fail if a forced rule added since the last reset never fired (see unfired_rules)."""
+        __tracebackhide__ = True
+        unfired = self.unfired_rules(scenario=scenario)
+        if not unfired:
+            return
+        dropped, count = self.server.state.journal.dropped, len(self.server.state.scenario.errors)
+        lost = f"\n(the journal dropped {dropped} older calls: a rule may have fired there)"
+        raise MockAssertionError(
+            f"{len(unfired)} forced rule(s) never fired:\n"
+            + "\n".join(f"  {describe_rule(i, r, scenario=i < count)}" for i, r in unfired)
+            + (lost if dropped else "")
+            + self._journal_text()
+        )
+
+    def assert_strict(self) -> None:
+        """Both strict checks: every added rule fired, and no refusal went unexpected."""
+        __tracebackhide__ = True
+        self.assert_all_rules_fired()
+        self.assert_no_unexpected_refusals()
+
     # -- between tests -----------------------------------------------------------------------
 
     def use(self, path: str | os.PathLike[str] | None) -> None:
@@ -252,6 +333,8 @@ class ZitadelMock:
         Scenarios are loaded once and cached by path; serving the one already loaded again is
         only a reset, which costs the same whatever the scenario's size.
         """
+        if self._expected:
+            self._expected = []
         # Keyed by the argument first: the plugin passes the same objects before every test.
         scenario = self._by_argument.get(path)
         if scenario is None:
@@ -273,6 +356,7 @@ class ZitadelMock:
 
     def reset(self) -> None:
         """Go back to the loaded scenario: no changes, forced errors or journal entries."""
+        self._expected = []
         self.server.state.reset()
 
     def server_errors(self) -> list[str]:

@@ -22,6 +22,7 @@ import falcon.constants
 
 from ..namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from ..protocols.rest.connection import WIRE_KEY
+from ..usage import UsageTracker
 from .forms import ControlError, ControlRequest, Operation, Reply
 from .openapi import openapi_document
 from .ops import OPERATIONS, install_scenario, read_scenario, replace_scenario
@@ -392,5 +393,6 @@ def routes() -> dict[str, dict[str, Operation]]:
 def mount_control(app: Any, namespaces: Namespaces, options: ControlOptions, *, asgi: bool) -> None:
     """Serve the control API under the prefix; unknown paths under it get a JSON 404."""
     control = _Control(namespaces, options)
+    UsageTracker.install(namespaces)  # GET /usage counts every call from the start
     make = _asgi_sink if asgi else _wsgi_sink
     app.add_sink(make(control, _Table(routes())), rf"{PREFIX}(/|$)")

@@ -164,6 +164,12 @@ def openapi_document(prefix: str) -> dict[str, Any]:
             )
         },
         "/namespaces": {"get": _op("List the namespaces", "Namespaces")},
+        "/usage": {
+            "get": _op(
+                "What no call exercised of the namespace's scenario since it is served",
+                "Usage",
+            )
+        },
         "/namespaces/{name}": {
             "delete": _op(
                 "Forget a namespace: it starts again from the loaded scenario",

@@ -20,6 +20,7 @@ from ..scenario.fields import Invalid, expect_bool, expect_list, expect_mapping,
 from ..scenario.read import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
 from ..scenario.source import format_path
 from ..state import State
+from ..usage import UsageTracker
 from .forms import (
     ControlError,
     ControlRequest,
@@ -339,6 +340,14 @@ def drop_namespace(request: ControlRequest) -> Reply:
     return Reply(200, {"dropped": name})
 
 
+def usage(request: ControlRequest) -> Reply:
+    """What no call exercised of the namespace's scenario, since the namespace serves it."""
+    request.state()  # a namespace is made on first use, as by every operation
+    found = UsageTracker.install(request.namespaces).usage(request.namespace)
+    assert found is not None  # the namespace exists: made just above
+    return Reply(200, {"namespace": request.namespace, **found.report()})
+
+
 _FILTERS = ("rpc", "user", "org", "status")
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -360,4 +369,5 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "/tokens", add_token),
     Operation("GET", "/namespaces", list_namespaces),
     Operation("DELETE", "/namespaces/{name}", drop_namespace),
+    Operation("GET", "/usage", usage),
 )

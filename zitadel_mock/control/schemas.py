@@ -268,4 +268,28 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Dropped": _object({"dropped": STRING}),
+    "Usage": _object(
+        {
+            "namespace": STRING,
+            "scenario": {"type": "string", "description": "the scenario's source"},
+            "calls": {"type": "integer", "description": "calls counted since it is served"},
+            "unused": _object(
+                {
+                    kind: {"type": "array", "items": STRING, "description": what}
+                    for kind, what in (
+                        ("orgs", "org names no call had in context or was about"),
+                        ("users", "usernames no call was about or sent a token of"),
+                        ("tokens", "tokens no call sent"),
+                        ("rules", "the scenario's forced rules that never fired"),
+                        ("rpcs", "RPCs no call was routed to"),
+                    )
+                }
+            ),
+            "totals": {
+                "type": "object",
+                "additionalProperties": _INTEGER,
+                "description": "how many of each kind the scenario holds",
+            },
+        }
+    ),
 }
