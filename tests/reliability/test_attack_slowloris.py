@@ -218,7 +218,7 @@ def test_idle_keep_alive_connections_make_room_when_the_server_is_crowded() -> N
             opened.append(sock := connect(mock))
             sock.sendall(REQUEST)
             read_answer(sock)
-        deadline = time.monotonic() + 8
+        deadline = time.monotonic() + 30  # generous: a loaded machine runs the pass late
         while time.monotonic() < deadline and not all(map(closed_by_server, opened)):
             time.sleep(0.2)
         assert all(map(closed_by_server, opened))
