@@ -406,3 +406,24 @@ tokens:
   - {{token: loner, user: loner}}
   - {{token: expired, user: acme-admin, expired: true}}
 """
+
+
+# A scenario with something of each kind left unused (an org, a user, a token, a rule): what the
+# strict checks and the usage report are tested on.
+USAGE_SHOP = """
+version: 1
+orgs:
+  - name: Shop
+    id: "100"
+    users:
+      - {username: alice, id: "1", auth_factors: [otp]}
+      - {username: shop-bot, id: "2", type: machine}
+    members: [{user: shop-bot, roles: [ORG_OWNER]}]
+  - name: Idle
+    id: "200"
+    users: [{username: bob, id: "3"}]
+tokens: [{token: shop-token, user: shop-bot}, {token: stale-token, user: bob}]
+errors:
+  - {rpc: ListHumanAuthFactors, user: alice, code: UNAVAILABLE, times: 1}
+  - {rpc: ListHumanAuthFactors, user: bob, code: INTERNAL}
+"""

@@ -6,28 +6,13 @@ from typing import Any
 
 import jsonschema
 import requests
+from testkit import USAGE_SHOP
 
 from zitadel_mock import MockServer, parse_scenario
 from zitadel_mock.control.openapi import openapi_document
 
 SECOND = "/management/v1/policies/login/second_factors/_search"
-SHOP = """
-version: 1
-orgs:
-  - name: Shop
-    id: "100"
-    users:
-      - {username: alice, id: "1", auth_factors: [otp]}
-      - {username: shop-bot, id: "2", type: machine}
-    members: [{user: shop-bot, roles: [ORG_OWNER]}]
-  - name: Idle
-    id: "200"
-    users: [{username: bob, id: "3"}]
-tokens: [{token: shop-token, user: shop-bot}, {token: stale-token, user: bob}]
-errors:
-  - {rpc: ListHumanAuthFactors, user: alice, code: UNAVAILABLE, times: 1}
-  - {rpc: ListHumanAuthFactors, user: bob, code: INTERNAL}
-"""
+SHOP = USAGE_SHOP
 DOC = openapi_document("/_mock")
 
 

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from testkit import USAGE_SHOP
 
 from zitadel_mock import MockAssertionError, MockServer, ZitadelMock
 from zitadel_mock.scenario.builtin import builtin_scenario
 from zitadel_mock.usage import Usage, format_report, merge_reports
 
 SECOND = "/management/v1/policies/login/second_factors/_search"
-SHOP = """
-version: 1
-orgs:
-  - name: Shop
-    id: "100"
-    users:
-      - {username: alice, id: "1", auth_factors: [otp]}
-      - {username: shop-bot, id: "2", type: machine}
-    members: [{user: shop-bot, roles: [ORG_OWNER]}]
-  - name: Idle
-    id: "200"
-    users: [{username: bob, id: "3"}]
-tokens: [{token: shop-token, user: shop-bot}, {token: stale-token, user: bob}]
-errors:
-  - {rpc: ListHumanAuthFactors, user: alice, code: UNAVAILABLE, times: 1}
-  - {rpc: ListHumanAuthFactors, user: bob, code: INTERNAL}
-"""
+SHOP = USAGE_SHOP
 
 
 @pytest.fixture
@@ -53,12 +39,13 @@ def auth(user: str) -> str:
 def test_a_rule_added_by_the_test_that_never_fired_fails_the_check(mock: ZitadelMock) -> None:
     mock.fail("ListLoginPolicySecondFactors", code="UNAVAILABLE", times=1)
     mock.fail("ListHumanAuthFactors", code="INTERNAL", user="alice")
+    line = inspect.currentframe().f_lineno - 1  # type: ignore[union-attr]
     assert post(mock) == 503
     with pytest.raises(MockAssertionError) as failure:
         mock.assert_all_rules_fired()
     text = str(failure.value)
     assert text.startswith("1 forced rule(s) never fired:\n")
-    origin = "fail() at tests/plugin/test_strict_handle.py:55"
+    origin = f"fail() at tests/plugin/test_strict_handle.py:{line}"
     assert f"\n  rule 3 ({origin}): rpc=ListHumanAuthFactors user=1 code=INTERNAL" in text
     assert "\n  rule 2 " not in text  # the one used up fired
     assert [i for i, _ in mock.unfired_rules()] == [3]

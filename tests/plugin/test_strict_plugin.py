@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from testkit import USAGE_SHOP
 
 # Import before pytester's in-process runs (see test_plugin.py).
 import zitadel_mock  # noqa: F401
@@ -11,23 +12,7 @@ pytest_plugins = ["pytester"]
 
 QUIET = ("-p", "no:hypothesispytest", "-p", "no:faker", "-p", "no:cacheprovider")
 
-SCENARIO = """
-version: 1
-orgs:
-  - name: Shop
-    id: "100"
-    users:
-      - {username: alice, id: "1", auth_factors: [otp]}
-      - {username: shop-bot, id: "2", type: machine}
-    members: [{user: shop-bot, roles: [ORG_OWNER]}]
-  - name: Idle
-    id: "200"
-    users: [{username: bob, id: "3"}]
-tokens: [{token: shop-token, user: shop-bot}, {token: stale-token, user: bob}]
-errors:
-  - {rpc: ListHumanAuthFactors, user: alice, code: UNAVAILABLE, times: 1}
-  - {rpc: ListHumanAuthFactors, user: bob, code: INTERNAL}
-"""
+SCENARIO = USAGE_SHOP
 HELPERS = """
 import requests
 
