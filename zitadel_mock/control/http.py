@@ -299,19 +299,27 @@ def _finish(resp: Any, reply: Reply, namespace: str | None, allow: str) -> None:
     _send(resp, reply, namespace)
 
 
+def _route(control: _Control, table: _Table, req: Any, resp: Any) -> Any:
+    """The route's (ops, allow, params); None when answered here: the page, a 404, a refusal."""
+    if serve_page(req, resp, PREFIX, control.refused):
+        return None
+    found = table.find(req.path)
+    if found is None:
+        control.not_found(req, resp)
+        return None
+    refused = control.refused(req) or control.too_large(req)
+    if refused is not None:
+        _send(resp, refused)
+        return None
+    return found
+
+
 def _wsgi_sink(control: _Control, table: _Table) -> Any:
     def sink(req: falcon.Request, resp: falcon.Response, **kwargs: Any) -> None:
-        if serve_page(req, resp, PREFIX, control.refused):
-            return
-        found = table.find(req.path)
+        found = _route(control, table, req, resp)
         if found is None:
-            control.not_found(req, resp)
             return
         ops, allow, params = found
-        refused = control.refused(req) or control.too_large(req)
-        if refused is not None:
-            _send(resp, refused)
-            return
         body = req.bounded_stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
         wire = req.env.get(WIRE_KEY)
         stopping = wire.stopping if wire is not None else None
@@ -323,17 +331,10 @@ def _wsgi_sink(control: _Control, table: _Table) -> Any:
 
 def _asgi_sink(control: _Control, table: _Table) -> Any:
     async def sink(req: Any, resp: Any, **kwargs: Any) -> None:
-        if serve_page(req, resp, PREFIX, control.refused):
-            return
-        found = table.find(req.path)
+        found = _route(control, table, req, resp)
         if found is None:
-            control.not_found(req, resp)
             return
         ops, allow, params = found
-        refused = control.refused(req) or control.too_large(req)
-        if refused is not None:
-            _send(resp, refused)
-            return
         body = await req.stream.read(MAX_BODY + 1) if req.method in _WITH_BODY else b""
         _finish(resp, *control.run(req, ops.get(req.method), allow, body, params), allow)
 
