@@ -40,7 +40,7 @@ MANAGEMENT = "zitadel.management.v1.ManagementService"
 
 
 def _pool() -> descriptor_pool.DescriptorPool:
-    data = resources.files(__package__).joinpath("proto", "zitadel.binpb").read_bytes()
+    data = resources.files(__package__).joinpath("proto").joinpath("zitadel.binpb").read_bytes()
     pool = descriptor_pool.DescriptorPool()
     for file in descriptor_pb2.FileDescriptorSet.FromString(data).file:
         pool.Add(file)
