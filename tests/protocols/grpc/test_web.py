@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import requests
 from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed
-
 from testkit import ALICE
+
 from zitadel_mock import MockServer
 from zitadel_mock.protocols.grpc.messages import message_class
 from zitadel_mock.testing import ZitadelMock
