@@ -103,9 +103,9 @@ def test_what_grpcio_reports(
     server: MockServer, mock: ZitadelMock, fault: str, codes: set[grpc.StatusCode]
 ) -> None:
     mock.fail("ListLoginPolicySecondFactors", fault=fault, hold=0.2 if fault == "timeout" else None)
-    with grpc.insecure_channel(server.url.removeprefix("http://")) as channel:
-        with pytest.raises(grpc.RpcError) as caught:
-            stub(channel, SECOND_FACTORS)(b"", metadata=ADMIN, timeout=10)
+    target = server.url.removeprefix("http://")
+    with grpc.insecure_channel(target) as channel, pytest.raises(grpc.RpcError) as caught:
+        stub(channel, SECOND_FACTORS)(b"", metadata=ADMIN, timeout=10)
     assert caught.value.code() in codes  # type: ignore[attr-defined]
     call = mock.requests[-1]
     sent = 200 if fault == "malformed_body" else 0  # the journal's status: 0 when nothing came

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import time
 
-import pytest
 import requests
 from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed
 from h2.config import H2Configuration
@@ -133,10 +132,14 @@ def test_stopping_closes_http2_connections() -> None:
         started = time.monotonic()
         server.stop()
         h2.sock.settimeout(5)
-        with pytest.raises(OSError):
-            while h2.sock.recv(1024):
+        closed = False
+        try:
+            while h2.sock.recv(1024):  # until the end of the connection (or its reset)
                 pass
-            raise ConnectionResetError  # EOF: closed as well
+            closed = True
+        except ConnectionResetError:
+            closed = True
+    assert closed
     assert time.monotonic() - started < 5
 
 
