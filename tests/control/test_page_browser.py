@@ -140,13 +140,18 @@ def test_the_page_shows_a_request_made_meanwhile(browser: Browser, tmp_path: Pat
 
         rows = browser.until(
             "var rows = document.querySelectorAll('#journal tbody tr');"
-            "return rows.length >= 2 && Array.from(rows).map(function (r) {"
+            "return rows.length >= 3 && Array.from(rows).map(function (r) {"
             "  return Array.from(r.cells).map(function (c) { return c.textContent; }); });"
         )
-        by_path = {row[5]: row for row in rows}
+        by_path = {row[6]: row for row in rows}
         refused = by_path[SECOND_FACTORS]
-        assert (refused[2], refused[3]) == ("401", "ListLoginPolicySecondFactors")
+        assert (refused[2], refused[3], refused[4]) == (
+            "401",
+            "ListLoginPolicySecondFactors",
+            "rest",
+        )
         assert EVIL in by_path  # shown as text, exactly as sent
+        assert by_path[grpc_web][2:5] == ["200", "ListLoginPolicySecondFactors", "grpc-web"]
         assert browser.run("return window.pwned === undefined")
         assert browser.run("return document.querySelectorAll('#journal img').length") == 0
         # The why column, once the journal has it; a status filter narrows the rows.
