@@ -134,6 +134,12 @@ def test_the_page_shows_a_request_made_meanwhile(browser: Browser, tmp_path: Pat
 
         # Made while the page is open: a refused call, and a path that tries to run a script.
         assert requests.post(mock.url + SECOND_FACTORS, headers=bearer("nobody")).status_code
+        grpc_web = "/zitadel.management.v1.ManagementService/ListLoginPolicySecondFactors"
+        requests.post(
+            mock.url + grpc_web,
+            data=b"\0\0\0\0\0",
+            headers={"content-type": "application/grpc-web+proto", **bearer("acme-admin")},
+        )
         with socket.create_connection(("127.0.0.1", mock.port)) as raw:  # the path as is
             raw.sendall(f"GET {EVIL} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
             raw.recv(65536)
