@@ -151,3 +151,23 @@ def test_idle_http2_connections_are_closed() -> None:
         while h2.sock.recv(1024):  # a GOAWAY, then the end of the connection
             pass
     assert time.monotonic() - started < 9
+
+
+def test_streams_reset_at_once_queue_no_work_without_bound(server: MockServer) -> None:
+    with RawH2(server.url) as h2:  # the rapid-reset pattern, on REST streams (worker threads)
+        for _ in range(500):
+            stream_id = h2.h2.get_next_available_stream_id()
+            h2.h2.send_headers(
+                stream_id,
+                [
+                    (":method", "GET"),
+                    (":scheme", "http"),
+                    (":authority", h2.host),
+                    (":path", "/_mock/journal"),
+                ],
+                end_stream=True,
+            )
+            h2.h2.reset_stream(stream_id)
+        h2.sock.sendall(h2.h2.data_to_send())
+        after = h2.request(SECOND_FACTORS, framed(b""), ADMIN)
+    assert after.trailers == [("grpc-status", "0")]
