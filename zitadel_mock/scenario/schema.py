@@ -12,8 +12,9 @@ from typing import Any
 
 from ..codes import CODES
 from ..faults import FAULTS, MAX_SECONDS
-from ..model import LIST_SECOND_FACTORS, RPCS
+from ..model import SERVED_RPCS, USERLESS_RPCS
 from ..roles import INSTANCE_ROLES, ORG_ROLES
+from .fields import MAX_LIFETIME, MAX_URI, MULTI_FACTOR_TYPES, PASSKEYS_TYPES
 from .read import MAX_USER_ID
 from .schema_words import about as _about
 from .schema_words import described_generate as _described_generate
@@ -68,8 +69,8 @@ U2F_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_ci('u2f')}\s*$"
 STATE_PATTERN = rf"^({_ci('auth_factor_state_')})?{_one_of_ci(['not_ready', 'ready'])}$"
 CODE_PATTERN = rf"^\s*{_one_of_ci([n for n in CODES if n != 'OK'])}\s*$"
 # An rpc may be given with its service, as in a gRPC method path.
-RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(RPCS)})$"
-SECOND_FACTORS_RPC = rf"^([\s\S]*/)?{LIST_SECOND_FACTORS}$"
+RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(SERVED_RPCS)})$"
+USERLESS_RPC = rf"^([\s\S]*/)?({'|'.join(USERLESS_RPCS)})$"
 CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
 
 _TEXT = {"type": "string", "pattern": r"\S"}  # a string that is not blank
@@ -208,6 +209,101 @@ def _step_properties() -> dict[str, Any]:
     return properties
 
 
+def _login_settings() -> dict[str, Any]:
+    """A login policy's optional settings, which GetLoginSettings answers."""
+    flag = {"type": "boolean"}
+    lifetime = {"type": "integer", "minimum": 0, "maximum": MAX_LIFETIME}
+    said = {
+        "allow_username_password": "sign-in with username and password; true when omitted",
+        "allow_register": "self-registration; true when omitted",
+        "allow_external_idp": "sign-in through identity providers; true when omitted",
+        "force_mfa": "a second factor is required; false when omitted",
+        "hide_password_reset": "no password reset link; false when omitted",
+        "ignore_unknown_usernames": "an unknown username is not told apart; false when omitted",
+        "allow_domain_discovery": "users found by their email's domain; true when omitted",
+        "disable_login_with_email": "no sign-in with the email address; false when omitted",
+        "disable_login_with_phone": "no sign-in with the phone number; false when omitted",
+        "force_mfa_local_only": "force_mfa only for local users; false when omitted",
+    }
+    out: dict[str, Any] = {key: _about(flag, text) for key, text in said.items()}
+    hours = {
+        "password_check_lifetime": 240,
+        "external_login_check_lifetime": 240,
+        "mfa_init_skip_lifetime": 720,
+        "second_factor_check_lifetime": 18,
+        "multi_factor_check_lifetime": 12,
+    }
+    for key, default in hours.items():
+        out[key] = _about(lifetime, f"seconds; {default * 3600} ({default} h) when omitted")
+    out["passkeys_type"] = _offered(
+        {
+            "type": "string",
+            "pattern": rf"^\s*({_ci('passkeys_type_')})?{_one_of_ci(list(PASSKEYS_TYPES))}\s*$",
+        },
+        list(PASSKEYS_TYPES),
+        "whether passkeys may be used; allowed when omitted",
+    )
+    out["default_redirect_uri"] = {
+        "type": "string",
+        "maxLength": MAX_URI,
+        "description": "where the login goes without a redirect; empty when omitted",
+    }
+    out["multi_factors"] = {
+        "type": "array",
+        "maxItems": 1,
+        "items": _offered(
+            {
+                "type": "string",
+                "pattern": rf"^\s*({_ci('multi_factor_type_')})?{_ci('u2f_with_verification')}\s*$",
+            },
+            list(MULTI_FACTOR_TYPES),
+            "a multi-factor type",
+        ),
+        "description": "the multi factors allowed; [u2f_with_verification] when omitted",
+    }
+    return out
+
+
+def _user_methods() -> dict[str, Any]:
+    """A human user's other sign-in methods, which ListAuthenticationMethodTypes lists."""
+    passkey = {
+        "anyOf": [
+            _about(_TEXT, "the passkey's name (ready)"),
+            _object(
+                {
+                    "name": _about(_TEXT, "the passkey's name"),
+                    "state": _offered(
+                        {"type": "string", "pattern": STATE_PATTERN},
+                        ["ready", "not_ready"],
+                        "whether its set-up was finished; ready when omitted",
+                    ),
+                }
+            ),
+        ]
+    }
+    return {
+        "password": {
+            "type": "boolean",
+            "description": "the user has a password; false when omitted",
+        },
+        "passkeys": {
+            "type": "array",
+            "items": passkey,
+            "description": "the user's passkeys (ListAuthenticationMethodTypes: PASSKEY)",
+        },
+        "idp_links": {
+            "type": "array",
+            "items": _TEXT,
+            "description": "the identity providers linked, by name "
+            "(ListAuthenticationMethodTypes: IDP)",
+        },
+        "recovery_codes": {
+            "type": "boolean",
+            "description": "the user has recovery codes (from ZITADEL 4.10.0); false when omitted",
+        },
+    }
+
+
 def scenario_schema() -> dict[str, Any]:
     """Return the JSON Schema of a scenario file."""
     factor_name = _offered(
@@ -256,6 +352,7 @@ def scenario_schema() -> dict[str, Any]:
                 "maximum": 2**64 - 1,
                 "description": "the policy's details.sequence in answers",
             },
+            **_login_settings(),
         },
         ("second_factors",),
         description="a login policy of its own",
@@ -273,12 +370,18 @@ def scenario_schema() -> dict[str, Any]:
                 "items": auth_factor,
                 "description": "what ListHumanAuthFactors answers for the user (humans only)",
             },
+            **_user_methods(),
         },
         ("username",),
-        # A machine user has no auth factors.
+        # A machine user has no auth factors, nor any other way to sign in that v2 lists.
         **{
             "if": {"properties": {"type": {"const": "machine"}}, "required": ["type"]},
-            "then": {"properties": {"auth_factors": {"maxItems": 0}}},
+            "then": {
+                "properties": {
+                    "auth_factors": {"maxItems": 0},
+                    **dict.fromkeys(_user_methods(), False),
+                }
+            },
         },
     )
     org = _object(
@@ -303,16 +406,17 @@ def scenario_schema() -> dict[str, Any]:
         {
             "rpc": _offered(
                 {"type": "string", "pattern": RPC_PATTERN},
-                list(RPCS),
+                list(SERVED_RPCS),
                 "the rpc it matches (a service prefix is allowed); any rpc when omitted",
             ),
             "user": _about(_REF, "the user in the path it matches; any when omitted"),
             "org": _about(_REF, "the organisation in context it matches; any when omitted"),
         }
         | _step_properties(),
-        # ListLoginPolicySecondFactors has no user in its path: such a rule never matches.
+        # ListLoginPolicySecondFactors and GetLoginSettings have no user: such a rule never
+        # matches.
         {
-            "if": {"properties": {"rpc": {"pattern": SECOND_FACTORS_RPC}}, "required": ["rpc"]},
+            "if": {"properties": {"rpc": {"pattern": USERLESS_RPC}}, "required": ["rpc"]},
             "then": {"properties": {"user": False}},
         },
     )
@@ -357,6 +461,11 @@ def scenario_schema() -> dict[str, Any]:
                 },
                 "instance": _object(
                     {
+                        "id": _about(
+                            _ID,
+                            "the instance's id (GetLoginSettings' resourceOwner for the "
+                            "default policy); generated from the seed when omitted",
+                        ),
                         "login_policy": _about(policy, "the instance's default login policy"),
                         "members": _members(INSTANCE_ROLES, "instance members: IAM_* roles"),
                     },
