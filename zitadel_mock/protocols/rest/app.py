@@ -21,9 +21,11 @@ from ...journal import Call, shortened_authorization
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
+from ..connect.routes import mount_connect
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
+from .routes_v2 import V2_ROUTES, mount_rest_v2
 
 __all__ = ["ROUTES", "create_app"]
 
@@ -165,8 +167,9 @@ def nearest_route(method: str, path: str) -> str:
 def _routing_why(req: Any, known_path: bool) -> str:
     method = printable_method(req.method)
     if known_path:
-        rpc = ROUTES.get(req.uri_template or "", "this route")
-        return f"{rpc} takes POST, not {method}: POST {req.uri_template}"
+        takes, rpc = V2_ROUTES.get(req.uri_template or "", ("POST", ""))
+        rpc = rpc or ROUTES.get(req.uri_template or "", "this route")
+        return f"{rpc} takes {takes}, not {method}: {takes} {req.uri_template}"
     return nearest_route(method, req.path)
 
 
@@ -343,6 +346,26 @@ def _refuse_socket_faults(spaces: Namespaces) -> None:
         raise ScenarioError(f"a forced rule: {problem[2]}", path=problem[1])
 
 
+def _mount_v2(app: Any, resolve: Callable[[Any], State], header: Header, *, asgi: bool) -> None:
+    """The v2 RPCs: their REST routes here, and Connect (``protocols.connect``)."""
+
+    def make_request(req: Any, rpc: str, user_id: str | None) -> Request:
+        return _request(req, header, rpc, user_id)
+
+    def not_allowed(rpc: str) -> Any:
+        route = _Route(resolve, header, rpc)
+        if not asgi:
+            return route.not_allowed
+
+        async def responder(req: Any, resp: Any, **params: Any) -> None:
+            route.not_allowed(req, resp)
+
+        return responder
+
+    mount_rest_v2(app, resolve, make_request, _send, not_allowed, asgi=asgi)
+    mount_connect(app, resolve, make_request, asgi=asgi)
+
+
 def create_app(
     scenario: Scenario | State | Namespaces,
     *,
@@ -378,6 +401,7 @@ def create_app(
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
+    _mount_v2(app, resolve, header, asgi=asgi)
     if control:
         options = control if isinstance(control, ControlOptions) else ControlOptions()
         mount_control(app, spaces, options, asgi=asgi)
