@@ -21,11 +21,10 @@ from ...journal import Call, shortened_authorization
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
-from ..connect.routes import mount_connect
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
-from .routes_v2 import V2_ROUTES, mount_rest_v2
+from .routes_v2 import V2_ROUTES, mount_v2
 
 __all__ = ["ROUTES", "create_app"]
 
@@ -346,26 +345,6 @@ def _refuse_socket_faults(spaces: Namespaces) -> None:
         raise ScenarioError(f"a forced rule: {problem[2]}", path=problem[1])
 
 
-def _mount_v2(app: Any, resolve: Callable[[Any], State], header: Header, *, asgi: bool) -> None:
-    """The v2 RPCs: their REST routes here, and Connect (``protocols.connect``)."""
-
-    def make_request(req: Any, rpc: str, user_id: str | None) -> Request:
-        return _request(req, header, rpc, user_id)
-
-    def not_allowed(rpc: str) -> Any:
-        route = _Route(resolve, header, rpc)
-        if not asgi:
-            return route.not_allowed
-
-        async def responder(req: Any, resp: Any, **params: Any) -> None:
-            route.not_allowed(req, resp)
-
-        return responder
-
-    mount_rest_v2(app, resolve, make_request, _send, not_allowed, asgi=asgi)
-    mount_connect(app, resolve, make_request, asgi=asgi)
-
-
 def create_app(
     scenario: Scenario | State | Namespaces,
     *,
@@ -401,7 +380,7 @@ def create_app(
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
-    _mount_v2(app, resolve, header, asgi=asgi)
+    mount_v2(app, resolve, header, _request, _send, _Route, asgi=asgi)  # REST and Connect
     if control:
         options = control if isinstance(control, ControlOptions) else ControlOptions()
         mount_control(app, spaces, options, asgi=asgi)

@@ -24,9 +24,10 @@ from ...model import (
     LIST_AUTHENTICATION_METHOD_TYPES,
 )
 from ...state import State
+from ..connect.routes import mount_connect
 from .connection import deliver_asgi, deliver_wsgi
 
-__all__ = ["V2_ROUTES", "mount_rest_v2"]
+__all__ = ["V2_ROUTES", "mount_rest_v2", "mount_v2"]
 
 # template -> (the HTTP method it takes, rpc)
 V2_ROUTES: dict[str, tuple[str, str]] = {
@@ -138,21 +139,57 @@ def _asgi_responder(route: _RouteV2) -> Any:
     return respond
 
 
+def _options(not_allowed: Callable[[Any, Any, str], None], rpc: str, asgi: bool) -> Any:
+    def respond(req: Any, resp: Any, **params: Any) -> None:
+        not_allowed(req, resp, rpc)
+
+    async def respond_async(req: Any, resp: Any, **params: Any) -> None:
+        not_allowed(req, resp, rpc)
+
+    return respond_async if asgi else respond
+
+
 def mount_rest_v2(
     app: Any,
     resolve: Callable[[Any], State],
     make_request: MakeRequest,
     send: Send,
-    not_allowed: Callable[[str], Any],
+    not_allowed: Callable[[Any, Any, str], None],
     *,
     asgi: bool,
 ) -> None:
-    """Add the v2 REST routes; ``not_allowed(rpc)`` makes the responder of the other methods."""
+    """Add the v2 REST routes; ``not_allowed(req, resp, rpc)`` answers OPTIONS (the gateway's
+    405; falcon would answer it itself)."""
     for template, (method, rpc) in V2_ROUTES.items():
         route = _RouteV2(resolve, make_request, send, rpc)
         resource = type("V2Route", (), {})()
         respond = _asgi_responder(route) if asgi else _wsgi_responder(route)
         setattr(resource, f"on_{method.lower()}", respond)
-        # Falcon answers OPTIONS itself; the gateway has no such route: 405.
-        resource.on_options = not_allowed(rpc)
+        resource.on_options = _options(not_allowed, rpc, asgi)
         app.add_route(template, resource)
+
+
+def mount_v2(
+    app: Any,
+    resolve: Callable[[Any], State],
+    header: Any,
+    request: Callable[[Any, Any, str, str | None], Request],
+    send: Send,
+    route_cls: Any,
+    *,
+    asgi: bool,
+) -> None:
+    """The v2 RPCs on the REST app: their REST routes, and Connect (``protocols.connect``).
+
+    ``request``, ``send`` and ``route_cls`` are the REST app's, so that v2 requests are
+    read, journalled and refused (405) as v1's are.
+    """
+
+    def make_request(req: Any, rpc: str, user_id: str | None) -> Request:
+        return request(req, header, rpc, user_id)
+
+    def not_allowed(req: Any, resp: Any, rpc: str) -> None:
+        route_cls(resolve, header, rpc).not_allowed(req, resp)
+
+    mount_rest_v2(app, resolve, make_request, send, not_allowed, asgi=asgi)
+    mount_connect(app, resolve, make_request, asgi=asgi)
