@@ -92,11 +92,23 @@ REST = {
     "GetLoginSettings": ("GET", "/v2/settings/login"),
 }
 TRANSPORTS = ("connect-json", "connect-proto", "rest")
+# Connect's code names (connect-go code.go).
 CONNECT_NAMES = {
+    1: "canceled",
+    2: "unknown",
     3: "invalid_argument",
+    4: "deadline_exceeded",
     5: "not_found",
+    6: "already_exists",
     7: "permission_denied",
+    8: "resource_exhausted",
+    9: "failed_precondition",
+    10: "aborted",
+    11: "out_of_range",
+    12: "unimplemented",
+    13: "internal",
     14: "unavailable",
+    15: "data_loss",
     16: "unauthenticated",
 }
 
