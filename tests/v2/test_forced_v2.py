@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from v2kit import SCENARIO, V2Client, scenario_state
 
-from zitadel_mock import ScenarioError, parse_scenario
+from zitadel_mock import MockServer, ScenarioError, ZitadelMock, parse_scenario
 
 FORCED = (
     SCENARIO
@@ -88,3 +88,14 @@ def test_a_rule_for_get_login_settings_cannot_name_a_user() -> None:
     text += "errors: [{rpc: GetLoginSettings, user: u, code: INTERNAL}]\n"
     with pytest.raises(ScenarioError, match="GetLoginSettings has no user in its path"):
         parse_scenario(text)
+
+
+def test_the_test_handle_filters_and_forces_v2_rpcs() -> None:
+    with MockServer(parse_scenario(SCENARIO)) as server:
+        mock = ZitadelMock(server)
+        mock.fail(rpc="GetLoginSettings", code="UNAVAILABLE", times=1)
+        client = V2Client(server.state, "connect-json", asgi=False)
+        assert client("GetLoginSettings").status == 503
+        assert client("GetLoginSettings").status == 200
+        mock.assert_called("GetLoginSettings", times=2)
+        mock.assert_called("GetLoginSettings", times=1, status=503)
