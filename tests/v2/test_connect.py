@@ -143,9 +143,14 @@ def test_another_content_type_is_415(client: Any) -> None:
     assert reply.headers["accept-post"] == "application/json, application/proto"
 
 
-def test_only_post(client: Any) -> None:
+def test_only_post(v2_asgi: bool) -> None:
+    state = scenario_state()
+    client = falcon.testing.TestClient(create_app(state, asgi=v2_asgi))
     reply = client.simulate_get(FACTORS, headers=JSON)
     assert (reply.status_code, reply.headers["allow"]) == (405, "POST")
+    call = state.journal.calls()[-1]
+    assert (call.status, call.protocol) == (405, "connect")
+    assert call.why == f"Connect takes POST, not 'GET': POST {FACTORS}"
 
 
 def test_a_method_the_mock_does_not_serve_is_connect_gos_404(client: Any) -> None:

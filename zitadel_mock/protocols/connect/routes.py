@@ -166,6 +166,10 @@ class _Connect:
         return state, (answer, codec, method)
 
     def not_allowed(self, req: Any, resp: Any, **params: Any) -> None:
+        state = self.resolve(req)
+        request = self.make_request(req, "", None)._replace(protocol="connect")
+        why = f"Connect takes POST, not {shown(req.method)}: POST {req.path}"
+        refused(state, request, ZError(12, "Method Not Allowed", status=405), why)
         resp.status = 405
         resp.set_header("Allow", "POST")
         resp.data = b""
