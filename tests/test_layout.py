@@ -12,7 +12,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "zitadel_mock"
 # The domain core: what a request becomes an answer in. No protocol, server or test runner.
-CORE = ["answers", "faults", "journal", "model", "namespaces", "serving", "state", "versions"]
+CORE = [
+    "answers",
+    "answers_v2",
+    "faults",
+    "journal",
+    "model",
+    "namespaces",
+    "serving",
+    "state",
+    "versions",
+]
 
 
 def _import_graph() -> object:

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from .answers_v2 import V2Args, decide
 from .codes import ZError
 from .faults import Injection
 from .journal import Call, did_you_mean, shown
-from .model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, FactorState
+from .model import GET_LOGIN_SETTINGS, LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, V2_RPCS, FactorState
 from .protocols.rest.protojson import auth_factors_body, error_body, second_factors_body
 from .roles import POLICY_READ, USER_READ, grants
 from .state import State, View
@@ -23,7 +24,13 @@ from .versions import ORG_FILTER
 
 __all__ = ["Answer", "Request", "handle", "refused", "routing_error"]
 
-PERMISSION = {LIST_SECOND_FACTORS: POLICY_READ, LIST_AUTH_FACTORS: USER_READ}
+# The interceptor's permission of each rpc; the v2 UserService RPCs need only a valid token and
+# an existing org in context there (their handlers check user.read: answers_v2).
+PERMISSION = {
+    LIST_SECOND_FACTORS: POLICY_READ,
+    LIST_AUTH_FACTORS: USER_READ,
+    GET_LOGIN_SETTINGS: POLICY_READ,
+}
 MAX_USER_ID = 200
 _OWNER = frozenset({"IAM_OWNER"})
 # Each snapshot keeps the answers it gave, by (rpc, Authorization, org header, user id): at most
@@ -66,6 +73,7 @@ class Request(NamedTuple):
     started: float = 0.0
     protocol: str = "rest"
     namespace: str = "default"
+    v2: V2Args | None = None  # a v2 request's filters or context (answers_v2)
 
 
 @dataclass(frozen=True)
@@ -145,10 +153,12 @@ def _authorize(
         else:
             why = f"the token's user {_user_name(view, caller.user_id)} has no organisation"
         return ORG_MISSING, why
+    needed = PERMISSION.get(request.rpc)
+    if needed is None:
+        return None
     roles = _roles(view, caller, org.id)
     if roles is None:
         return NO_MEMBERSHIP, f"{_user_name(view, caller.user_id)} has no membership in {org.name}"
-    needed = PERMISSION[request.rpc]
     if not grants(roles, needed):
         held = ", ".join(sorted(roles))
         return NO_PERMISSION, (
@@ -188,11 +198,13 @@ def _token_hint(view: View, token: str) -> str:
 def handle(state: State, request: Request) -> Answer:
     """Answer one call of either route, and record it in the journal."""
     view = state.view
-    key = (request.rpc, request.authorization, request.org_header, request.user_id)
+    v2 = request.v2
+    key = (request.rpc, request.authorization, request.org_header, request.user_id, v2)
     decided = view.answers.get(key)
     if decided is None:
-        decided = _decide(view, request)
-        if len(key[1] or "") + len(key[2] or "") + len(key[3] or "") <= MEMO_KEY:
+        decided = _decide(view, request, state.scenario.instance_id)
+        size = len(key[1] or "") + len(key[2] or "") + len(key[3] or "")
+        if size + (v2.size if v2 is not None else 0) <= MEMO_KEY:
             if len(view.answers) >= MEMO_SIZE:
                 view.answers.clear()
             view.answers[key] = decided
@@ -234,13 +246,43 @@ def _elapsed(started: float) -> float:
     return time.perf_counter() - started if started else 0.0
 
 
-def _decide(view: View, request: Request) -> tuple[str | None, str | None, Answer]:
+def _decide(
+    view: View, request: Request, instance_id: str
+) -> tuple[str | None, str | None, Answer]:
     """The caller's token, the organisation in context, and the answer, from one snapshot."""
     auth = request.authorization
     token = auth[len("Bearer ") :] if auth and auth.startswith("Bearer ") else None
     caller = _caller(view, token)
     org_id = request.org_header or caller.home_org
+    if request.rpc in V2_RPCS:
+        return token, org_id, _answer_v2(view, request, caller, org_id, token, instance_id)
     return token, org_id, _answer(view, request, caller, org_id, token)
+
+
+def _answer_v2(
+    view: View,
+    request: Request,
+    caller: _Caller,
+    org_id: str | None,
+    token: str | None,
+    instance_id: str,
+) -> Answer:
+    denied = _authorize(view, request, caller, org_id, token)
+    if denied is not None:
+        return replace(_error_answer(denied[0]), why=denied[1])
+    decided = decide(
+        view,
+        request.rpc,
+        request.user_id,
+        request.v2 or V2Args(),
+        caller.user_id,
+        org_id or "",
+        lambda org: _roles(view, caller, org),
+        instance_id,
+    )
+    if decided.error is not None:
+        return replace(_error_answer(decided.error), why=decided.why)
+    return Answer(200, decided.body or b"{}", why=decided.why)
 
 
 def _injected(injection: Injection, normal: Answer) -> Answer:

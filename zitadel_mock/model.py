@@ -14,13 +14,17 @@ __all__ = [
     "AUTH_FACTOR_TYPES",
     "MAX_SECONDS",
     "RPCS",
+    "SERVED_RPCS",
+    "V2_RPCS",
     "AuthFactor",
     "Delay",
     "ErrorRule",
     "Factor",
     "FactorState",
     "LoginPolicy",
+    "LoginSettings",
     "Member",
+    "Methods",
     "Org",
     "RateLimit",
     "Scenario",
@@ -72,6 +76,20 @@ class RateLimit:
 LIST_SECOND_FACTORS = "ListLoginPolicySecondFactors"
 LIST_AUTH_FACTORS = "ListHumanAuthFactors"
 RPCS: tuple[str, ...] = (LIST_SECOND_FACTORS, LIST_AUTH_FACTORS)
+# The v2 RPCs (zitadel.user.v2.UserService, zitadel.settings.v2.SettingsService). They are kept
+# out of ``RPCS``, which the usage report and the control API count and list, and can be named
+# by a forced rule like the others (``SERVED_RPCS``).
+LIST_AUTHENTICATION_FACTORS = "ListAuthenticationFactors"
+LIST_AUTHENTICATION_METHOD_TYPES = "ListAuthenticationMethodTypes"
+GET_LOGIN_SETTINGS = "GetLoginSettings"
+V2_RPCS: tuple[str, ...] = (
+    LIST_AUTHENTICATION_FACTORS,
+    LIST_AUTHENTICATION_METHOD_TYPES,
+    GET_LOGIN_SETTINGS,
+)
+SERVED_RPCS: tuple[str, ...] = RPCS + V2_RPCS
+# The RPCs with no user in their request: a forced rule for one of them cannot name a user.
+USERLESS_RPCS: tuple[str, ...] = (LIST_SECOND_FACTORS, GET_LOGIN_SETTINGS)
 
 
 class Factor(enum.Enum):
@@ -160,10 +178,45 @@ def new_auth_factor(type: Factor, state: FactorState, id: str, name: str) -> Aut
     return factor
 
 
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    """The rest of a login policy, as GetLoginSettings answers it: a new instance's defaults.
+
+    Lifetimes are whole seconds. ``allow_local_authentication`` is not kept: ZITADEL answers
+    it equal to ``allow_username_password``.
+    """
+
+    allow_username_password: bool = True
+    allow_register: bool = True
+    allow_external_idp: bool = True
+    force_mfa: bool = False
+    passkeys_allowed: bool = True  # PASSKEYS_TYPE_ALLOWED
+    hide_password_reset: bool = False
+    ignore_unknown_usernames: bool = False
+    default_redirect_uri: str = ""
+    password_check_lifetime: int = 240 * HOUR
+    external_login_check_lifetime: int = 240 * HOUR
+    mfa_init_skip_lifetime: int = 720 * HOUR
+    second_factor_check_lifetime: int = 18 * HOUR
+    multi_factor_check_lifetime: int = 12 * HOUR
+    u2f_with_verification: bool = True  # multi_factors: [MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION]
+    allow_domain_discovery: bool = True
+    disable_login_with_email: bool = False
+    disable_login_with_phone: bool = False
+    force_mfa_local_only: bool = False
+
+
+DEFAULT_SETTINGS = LoginSettings()
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     second_factors: tuple[Factor, ...]
     processed_sequence: int = 0
+    settings: LoginSettings = DEFAULT_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -173,12 +226,26 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Methods:
+    """What a human user can sign in with besides its auth factors (the v2 RPCs read it)."""
+
+    password: bool = False
+    passkeys: tuple[FactorState, ...] = ()  # one state per passkey, in registration order
+    idp_links: tuple[str, ...] = ()  # the identity providers linked, by name
+    recovery_codes: bool = False  # a set of recovery codes is registered (from 4.10.0)
+
+
+NO_METHODS = Methods()
+
+
+@dataclass(frozen=True)
 class User:
     id: str
     username: str
     org_id: str
     type: UserType = UserType.HUMAN
     auth_factors: tuple[AuthFactor, ...] = ()
+    methods: Methods = NO_METHODS
 
 
 def new_user(
@@ -189,6 +256,7 @@ def new_user(
     fields = user.__dict__
     fields["id"], fields["username"], fields["org_id"] = id, username, org_id
     fields["type"], fields["auth_factors"] = type, auth_factors
+    fields["methods"] = NO_METHODS
     return user
 
 
@@ -253,6 +321,7 @@ class Scenario:
     latency: Delay | None = None  # added to every answer of the two routes
     rate_limit: RateLimit | None = None
     profile: Profile = DEFAULT  # the ZITADEL release answered as (zitadel_version)
+    instance_id: str = "259242039378444289"  # the instance's id: GetLoginSettings' resourceOwner
 
     @property
     def zitadel_version(self) -> str:

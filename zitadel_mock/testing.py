@@ -16,8 +16,7 @@ from typing import Any
 from .errors import ZitadelMockError
 from .journal import Call, check_status, resolve, select, shown
 from .model import (
-    LIST_AUTH_FACTORS,
-    LIST_SECOND_FACTORS,
+    SERVED_RPCS,
     AuthFactor,
     ErrorRule,
     Factor,
@@ -34,7 +33,7 @@ from .usage import describe_rule, unexpected_refusals, unfired_rules
 __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]
 
 _BUILTIN = "<built-in>"
-RPCS = (LIST_SECOND_FACTORS, LIST_AUTH_FACTORS)
+RPCS = SERVED_RPCS  # v1's and v2's
 
 
 def _caller_origin() -> str:

@@ -569,7 +569,8 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
         (
             b'{"code": 14, "rpc": "ListFactors"}',
             422,
-            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors"
+            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors, "
+            "ListAuthenticationFactors, ListAuthenticationMethodTypes, GetLoginSettings"
             " (did you mean 'ListHumanAuthFactors'?)",
         ),
         (

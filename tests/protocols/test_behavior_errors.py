@@ -251,7 +251,7 @@ NOT_ALLOWED = b'{"code":12,"message":"Method Not Allowed"}'
         "/management/v1/users/101/102/auth_factors/_search",
         "/management/v2/policies/login/second_factors/_search",
         "/Management/v1/policies/login/second_factors/_search",
-        "/v2/users/101/authentication_methods",
+        "/v2/users/101/authentication_method",
     ],
 )
 @pytest.mark.parametrize("method", ["POST", "GET"])

@@ -15,7 +15,7 @@ from typing import Any
 from ..bigints import MAX_DIGITS, describe
 from ..clock import parse_timestamp
 from ..ids import IdGenerator
-from ..model import AuthFactor, Factor, FactorState, LoginPolicy
+from ..model import AuthFactor, Factor, FactorState, LoginPolicy, LoginSettings
 from ..versions import RECOVERY_CODES, Profile, VersionError, parse_zitadel_version, profile_of
 from .paths import Path
 
@@ -33,6 +33,7 @@ __all__ = [
     "parse_clock",
     "parse_factor",
     "parse_factors",
+    "parse_login_settings",
     "parse_policy",
     "parse_version",
     "read_zitadel_version",
@@ -230,16 +231,97 @@ def parse_auth_factor(raw: object, path: Path, ids: IdGenerator, key: str) -> Au
     return AuthFactor(factor, state, factor_id, name)
 
 
+# The login settings a policy may give (GetLoginSettings answers them; v1 reads none), by kind.
+SETTINGS_FLAGS = (
+    "allow_username_password",
+    "allow_register",
+    "allow_external_idp",
+    "force_mfa",
+    "hide_password_reset",
+    "ignore_unknown_usernames",
+    "allow_domain_discovery",
+    "disable_login_with_email",
+    "disable_login_with_phone",
+    "force_mfa_local_only",
+)
+SETTINGS_LIFETIMES = (
+    "password_check_lifetime",
+    "external_login_check_lifetime",
+    "mfa_init_skip_lifetime",
+    "second_factor_check_lifetime",
+    "multi_factor_check_lifetime",
+)
+SETTINGS_KEYS = (
+    *SETTINGS_FLAGS,
+    "passkeys_type",
+    "default_redirect_uri",
+    *SETTINGS_LIFETIMES,
+    "multi_factors",
+)
+PASSKEYS_TYPES = ("allowed", "not_allowed")
+MULTI_FACTOR_TYPES = ("u2f_with_verification",)
+MAX_LIFETIME = 315_576_000_000  # google.protobuf.Duration's largest number of seconds
+MAX_URI = 2048
+
+
+def _enum_word(value: object, path: Path, prefix: str, words: tuple[str, ...]) -> str:
+    """One of ``words``, in any case, with or without the enum's ``prefix``."""
+    text = expect_str(value, path)
+    word = text.strip().lower().removeprefix(prefix)
+    if word not in words:
+        raise Invalid(path, f"{text!r} is not one of {', '.join(words)}{did_you_mean(text, words)}")
+    return word
+
+
+def parse_login_settings(spec: Mapping[str, Any], path: Path) -> LoginSettings:
+    """Read the optional login settings of a login policy; a new instance's for those omitted."""
+    values: dict[str, Any] = {}
+    for key in SETTINGS_FLAGS:
+        if key in spec:
+            values[key] = expect_bool(spec[key], (*path, key))
+    for key in SETTINGS_LIFETIMES:
+        if key in spec:
+            values[key] = expect_int(spec[key], (*path, key), maximum=MAX_LIFETIME)
+    if "passkeys_type" in spec:
+        word = _enum_word(
+            spec["passkeys_type"], (*path, "passkeys_type"), "passkeys_type_", PASSKEYS_TYPES
+        )
+        values["passkeys_allowed"] = word == "allowed"
+    if "default_redirect_uri" in spec:
+        uri = spec["default_redirect_uri"]
+        if not isinstance(uri, str):
+            raise Invalid((*path, "default_redirect_uri"), f"expected a string, got {kind(uri)}")
+        if len(uri) > MAX_URI:
+            raise Invalid(
+                (*path, "default_redirect_uri"),
+                f"expected at most {MAX_URI} characters, got {len(uri)}",
+            )
+        values["default_redirect_uri"] = uri
+    if "multi_factors" in spec:
+        mpath = (*path, "multi_factors")
+        items = expect_list(spec["multi_factors"], mpath)
+        for i, item in enumerate(items):
+            _enum_word(item, (*mpath, i), "multi_factor_type_", MULTI_FACTOR_TYPES)
+            if i:
+                raise Invalid((*mpath, i), "'u2f_with_verification' is listed twice")
+        values["u2f_with_verification"] = bool(items)
+    return LoginSettings(**values)
+
+
 def parse_policy(raw: object, path: Path) -> LoginPolicy:
-    """Read a login policy: ``{second_factors, processed_sequence}``."""
-    spec = expect_mapping(raw, path, ("second_factors", "processed_sequence"), ("second_factors",))
+    """Read a login policy: ``{second_factors, processed_sequence}`` and login settings."""
+    spec = expect_mapping(
+        raw, path, ("second_factors", "processed_sequence", *SETTINGS_KEYS), ("second_factors",)
+    )
     factors = parse_factors(spec["second_factors"], (*path, "second_factors"))
     sequence = 0
     if "processed_sequence" in spec:
         sequence = expect_int(
             spec["processed_sequence"], (*path, "processed_sequence"), maximum=_UINT64
         )
-    return LoginPolicy(factors, sequence)
+    if len(spec) == 1 + ("processed_sequence" in spec):  # second factors only: v1's policies
+        return LoginPolicy(factors, sequence)
+    return LoginPolicy(factors, sequence, parse_login_settings(spec, path))
 
 
 def check_recovery_codes(factors: tuple[Factor, ...], path: Path, profile: Profile) -> None:

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ids import IdGenerator
-from ..model import AuthFactor, Org, User, UserType
+from ..model import NO_METHODS, AuthFactor, FactorState, Methods, Org, User, UserType
 from .fields import (
     Invalid,
     did_you_mean,
+    expect_bool,
     expect_list,
     expect_mapping,
     expect_str,
@@ -28,7 +29,8 @@ __all__ = ["MAX_USER_ID", "ORG_KEYS", "USER_KEYS", "HandWritten", "read_orgs"]
 
 MAX_USER_ID = 200  # ZITADEL's limit on a user id (and here, any id)
 ORG_KEYS = ("name", "id", "login_policy", "members", "users")
-USER_KEYS = ("username", "id", "type", "auth_factors")
+METHOD_KEYS = ("password", "passkeys", "idp_links", "recovery_codes")
+USER_KEYS = ("username", "id", "type", "auth_factors", *METHOD_KEYS)
 
 
 @dataclass
@@ -41,6 +43,8 @@ class HandWritten:
     orgs_by_ref: dict[str, Org]  # by name
     ids_seen: Collection[str]  # the ids written in the file
     ids: IdGenerator  # every id written or made so far is taken
+    # Where users are given recovery codes, which the scenario's version must have (4.10.0).
+    recovery_codes_at: list[Path]
 
 
 def read_orgs(raw_orgs: list[Any], seed: int) -> HandWritten:
@@ -54,6 +58,7 @@ class _Reader:
         self.ids_seen: dict[str, Path] = {}
         self.users_by_ref: dict[str, User] = {}
         self.orgs_by_ref: dict[str, Org] = {}
+        self.recovery_codes_at: list[Path] = []
 
     def read(self, raw_orgs: list[Any]) -> HandWritten:
         self._reserve_ids(raw_orgs)
@@ -64,7 +69,9 @@ class _Reader:
             orgs.append(org)
             users.extend(org_users)
         by_user, by_org = self.users_by_ref, self.orgs_by_ref
-        return HandWritten(orgs, users, by_user, by_org, self.ids_seen, self.ids)
+        return HandWritten(
+            orgs, users, by_user, by_org, self.ids_seen, self.ids, self.recovery_codes_at
+        )
 
     def _check_name(self, name: str, path: Path, kind_of_id: str) -> None:
         """A name that is another object's id would make references to either ambiguous."""
@@ -156,7 +163,50 @@ class _Reader:
                     )
                 key = f"u2f:{username}:{k}"
                 factors.append(parse_auth_factor(item, (*fpath, k), self.ids, key))
-        user = User(user_id, username, org_id, user_type, tuple(factors))
+        methods = self._methods(spec, path, user_type)
+        user = User(user_id, username, org_id, user_type, tuple(factors), methods)
         self.users_by_ref[username] = user
         self.users_by_ref.setdefault(user_id, user)
         return user
+
+    def _methods(self, spec: Any, path: Path, user_type: UserType) -> Methods:
+        """A human's password, passkeys, IdP links and recovery codes (the v2 RPCs list them)."""
+        given = [key for key in METHOD_KEYS if key in spec]
+        if not given:
+            return NO_METHODS
+        if user_type is UserType.MACHINE:
+            raise Invalid(
+                (*path, given[0]), f"a machine user has no {given[0]}; only human users do"
+            )
+        password = (
+            expect_bool(spec["password"], (*path, "password")) if "password" in spec else False
+        )
+        passkeys: list[FactorState] = []
+        for i, item in enumerate(expect_list(spec.get("passkeys", []), (*path, "passkeys"))):
+            passkeys.append(_passkey(item, (*path, "passkeys", i)))
+        links: list[str] = []
+        for i, item in enumerate(expect_list(spec.get("idp_links", []), (*path, "idp_links"))):
+            links.append(expect_str(item, (*path, "idp_links", i)))
+        recovery = False
+        if "recovery_codes" in spec:
+            recovery = expect_bool(spec["recovery_codes"], (*path, "recovery_codes"))
+            if recovery:
+                self.recovery_codes_at.append((*path, "recovery_codes"))
+        return Methods(password, tuple(passkeys), tuple(links), recovery)
+
+
+def _passkey(item: object, path: Path) -> FactorState:
+    """A passkey: its name, or ``{name, state}``; only its state is answered."""
+    if isinstance(item, str):
+        expect_str(item, path)
+        return FactorState.READY
+    spec = expect_mapping(item, path, ("name", "state"))
+    if "name" in spec:
+        expect_str(spec["name"], (*path, "name"))
+    if "state" not in spec:
+        return FactorState.READY
+    text = expect_str(spec["state"], (*path, "state"))
+    state = FactorState.__members__.get(text.upper().removeprefix("AUTH_FACTOR_STATE_"))
+    if state is None:
+        raise Invalid((*path, "state"), f"{text!r} is not one of ready, not_ready")
+    return state

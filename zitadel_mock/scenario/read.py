@@ -7,15 +7,16 @@ the key path and what was expected.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
 from .. import roles as _roles
 from ..clock import wall_clock_ns
 from ..errors import ScenarioError
+from ..ids import IdGenerator
 from ..model import DEFAULT_POLICY, Delay, ErrorRule, Member, Org, RateLimit, Scenario, Token, User
-from ..versions import DEFAULT
+from ..versions import DEFAULT, RECOVERY_CODES
 from .fields import (
     Invalid,
     check_recovery_codes,
@@ -169,7 +170,7 @@ class _Builder:
             seed = expect_int(top["seed"], ("seed",), minimum=-(2**63), maximum=2**63 - 1)
         clock = parse_clock(top["clock"]) if "clock" in top else None
         instance = expect_mapping(
-            top.get("instance", {}), ("instance",), ("login_policy", "members")
+            top.get("instance", {}), ("instance",), ("id", "login_policy", "members")
         )
         policy = DEFAULT_POLICY
         if "login_policy" in instance:
@@ -224,6 +225,11 @@ class _Builder:
             if org.login_policy is not None:
                 path = ("orgs", i, "login_policy", "second_factors")
                 check_recovery_codes(org.login_policy.second_factors, path, profile)
+        if read.recovery_codes_at:
+            problem = profile.needs(RECOVERY_CODES, "a user's recovery_codes")
+            if problem is not None:
+                raise Invalid(read.recovery_codes_at[0], problem)
+        instance_id = self._instance_id(instance, seed, ids_seen)
         return Scenario(
             orgs=tuple(orgs),
             users=tuple(users),
@@ -238,7 +244,19 @@ class _Builder:
             latency=latency,
             rate_limit=rate_limit,
             profile=profile,
+            instance_id=instance_id,
         )
+
+    @staticmethod
+    def _instance_id(instance: Mapping[str, Any], seed: int, ids_seen: Collection[str]) -> str:
+        """The given ``instance.id``, else one made from the seed (no other id shifts)."""
+        path: Path = ("instance", "id")
+        if "id" not in instance:
+            return IdGenerator(seed, ids_seen).make("instance")
+        id = expect_str(instance["id"], path, allow_int=True, max_len=MAX_USER_ID)
+        if id in ids_seen:
+            raise Invalid(path, f"id {id!r} is already used by an org, a user or a factor")
+        return id
 
     def _user_ref(self, value: object, path: Path) -> User:
         ref = expect_str(value, path, allow_int=True)

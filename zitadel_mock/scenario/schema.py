@@ -12,8 +12,9 @@ from typing import Any
 
 from ..codes import CODES
 from ..faults import FAULTS, MAX_SECONDS
-from ..model import LIST_SECOND_FACTORS, RPCS
+from ..model import SERVED_RPCS, USERLESS_RPCS
 from ..roles import INSTANCE_ROLES, ORG_ROLES
+from . import schema_login
 from .read import MAX_USER_ID
 from .schema_words import about as _about
 from .schema_words import described_generate as _described_generate
@@ -68,8 +69,8 @@ U2F_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_ci('u2f')}\s*$"
 STATE_PATTERN = rf"^({_ci('auth_factor_state_')})?{_one_of_ci(['not_ready', 'ready'])}$"
 CODE_PATTERN = rf"^\s*{_one_of_ci([n for n in CODES if n != 'OK'])}\s*$"
 # An rpc may be given with its service, as in a gRPC method path.
-RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(RPCS)})$"
-SECOND_FACTORS_RPC = rf"^([\s\S]*/)?{LIST_SECOND_FACTORS}$"
+RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(SERVED_RPCS)})$"
+USERLESS_RPC = rf"^([\s\S]*/)?({'|'.join(USERLESS_RPCS)})$"
 CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
 
 _TEXT = {"type": "string", "pattern": r"\S"}  # a string that is not blank
@@ -256,6 +257,7 @@ def scenario_schema() -> dict[str, Any]:
                 "maximum": 2**64 - 1,
                 "description": "the policy's details.sequence in answers",
             },
+            **schema_login.login_settings(),
         },
         ("second_factors",),
         description="a login policy of its own",
@@ -273,13 +275,10 @@ def scenario_schema() -> dict[str, Any]:
                 "items": auth_factor,
                 "description": "what ListHumanAuthFactors answers for the user (humans only)",
             },
+            **schema_login.user_methods(),
         },
         ("username",),
-        # A machine user has no auth factors.
-        **{
-            "if": {"properties": {"type": {"const": "machine"}}, "required": ["type"]},
-            "then": {"properties": {"auth_factors": {"maxItems": 0}}},
-        },
+        **schema_login.machine_user(),
     )
     org = _object(
         {
@@ -303,16 +302,16 @@ def scenario_schema() -> dict[str, Any]:
         {
             "rpc": _offered(
                 {"type": "string", "pattern": RPC_PATTERN},
-                list(RPCS),
+                list(SERVED_RPCS),
                 "the rpc it matches (a service prefix is allowed); any rpc when omitted",
             ),
             "user": _about(_REF, "the user in the path it matches; any when omitted"),
             "org": _about(_REF, "the organisation in context it matches; any when omitted"),
         }
         | _step_properties(),
-        # ListLoginPolicySecondFactors has no user in its path: such a rule never matches.
+        # An rpc without a user (ListLoginPolicySecondFactors, GetLoginSettings) never matches.
         {
-            "if": {"properties": {"rpc": {"pattern": SECOND_FACTORS_RPC}}, "required": ["rpc"]},
+            "if": {"properties": {"rpc": {"pattern": USERLESS_RPC}}, "required": ["rpc"]},
             "then": {"properties": {"user": False}},
         },
     )
@@ -357,6 +356,7 @@ def scenario_schema() -> dict[str, Any]:
                 },
                 "instance": _object(
                     {
+                        "id": _about(_ID, schema_login.INSTANCE_ID),
                         "login_policy": _about(policy, "the instance's default login policy"),
                         "members": _members(INSTANCE_ROLES, "instance members: IAM_* roles"),
                     },

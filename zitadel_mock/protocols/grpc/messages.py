@@ -21,7 +21,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, json_format, messag
 from google.protobuf.message import DecodeError, Message
 
 from ...codes import ZError
-from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
+from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, V2_RPCS
 
 __all__ = [
     "ERROR_DETAIL_TYPE_URL",
@@ -37,6 +37,8 @@ __all__ = [
 
 ERROR_DETAIL_TYPE_URL = "type.googleapis.com/zitadel.v1.ErrorDetail"
 MANAGEMENT = "zitadel.management.v1.ManagementService"
+USER_V2 = "zitadel.user.v2.UserService"
+SETTINGS_V2 = "zitadel.settings.v2.SettingsService"
 
 
 def _pool() -> descriptor_pool.DescriptorPool:
@@ -72,18 +74,21 @@ class Method:
 
 
 def _methods() -> dict[str, Method]:
-    service = _POOL.FindServiceByName(MANAGEMENT)
-    rpcs = {LIST_AUTH_FACTORS: LIST_AUTH_FACTORS, LIST_SECOND_FACTORS: LIST_SECOND_FACTORS}
+    # Each rpc's method name is the mock's name for it (v1 and v2 share no method name).
+    rpcs = {LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, *V2_RPCS}
     table = {}
-    for method in service.methods:
-        entry = Method(
-            MANAGEMENT,
-            method.name,
-            rpcs[method.name],
-            method.input_type.full_name,
-            method.output_type.full_name,
-        )
-        table[entry.path] = entry
+    for name in (MANAGEMENT, USER_V2, SETTINGS_V2):
+        for method in _POOL.FindServiceByName(name).methods:
+            if method.name not in rpcs:
+                raise LookupError(f"{name}/{method.name} is no rpc of the mock")
+            entry = Method(
+                name,
+                method.name,
+                method.name,
+                method.input_type.full_name,
+                method.output_type.full_name,
+            )
+            table[entry.path] = entry
     return table
 
 

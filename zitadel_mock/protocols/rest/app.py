@@ -25,6 +25,7 @@ from ..grpc.web import AsgiGrpcWeb, WsgiGrpcWeb
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
+from .routes_v2 import V2_ROUTES, mount_v2
 
 __all__ = ["ROUTES", "create_app"]
 
@@ -166,8 +167,9 @@ def nearest_route(method: str, path: str) -> str:
 def _routing_why(req: Any, known_path: bool) -> str:
     method = printable_method(req.method)
     if known_path:
-        rpc = ROUTES.get(req.uri_template or "", "this route")
-        return f"{rpc} takes POST, not {method}: POST {req.uri_template}"
+        takes, rpc = V2_ROUTES.get(req.uri_template or "", ("POST", ""))
+        rpc = rpc or ROUTES.get(req.uri_template or "", "this route")
+        return f"{rpc} takes {takes}, not {method}: {takes} {req.uri_template}"
     return nearest_route(method, req.path)
 
 
@@ -380,6 +382,7 @@ def create_app(
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
+    mount_v2(app, resolve, header, _request, _send, _Route, asgi=asgi)  # REST and Connect
     if control:
         options = control if isinstance(control, ControlOptions) else ControlOptions()
         mount_control(app, spaces, options, asgi=asgi)
