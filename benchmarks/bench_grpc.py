@@ -221,7 +221,12 @@ def main() -> None:
             got = in_turns(
                 {
                     f"{name} (REST, HTTP/1.1)": [
-                        loadgen, f"http://127.0.0.1:{port}", REST, "4", str(options.seconds), TOKEN
+                        loadgen,
+                        f"http://127.0.0.1:{port}",
+                        REST,
+                        "4",
+                        str(options.seconds),
+                        TOKEN,
                     ]
                     for name, port in (("waitress", waitress_port), ("hypercorn", hypercorn_port))
                 },
