@@ -21,7 +21,7 @@ from .roles import POLICY_READ, USER_READ, grants
 from .state import State, View
 from .versions import ORG_FILTER
 
-__all__ = ["Answer", "Request", "handle", "routing_error"]
+__all__ = ["Answer", "Request", "handle", "refused", "routing_error"]
 
 PERMISSION = {LIST_SECOND_FACTORS: POLICY_READ, LIST_AUTH_FACTORS: USER_READ}
 MAX_USER_ID = 200
@@ -75,6 +75,10 @@ class Answer:
     www_authenticate: str | None = None
     injection: Injection | None = None  # a delay or fault for the HTTP layer to carry out
     why: str = ""  # what decided it, for the journal and the log (never in the body)
+    error: ZError | None = None  # the error answered, for the protocols that frame it otherwise
+    # A malformed_body fault cuts ``body`` (REST's JSON); the other protocols cut their own
+    # framing of the answer this was.
+    intact: bytes | None = None
 
 
 def _error_answer(error: ZError) -> Answer:
@@ -82,6 +86,7 @@ def _error_answer(error: ZError) -> Answer:
         error.http_status,
         error_body(error),
         error.www_authenticate,
+        error=error,
     )
 
 
@@ -245,7 +250,7 @@ def _injected(injection: Injection, normal: Answer) -> Answer:
     elif injection.fault == "timeout":
         answer = _error_answer(DEADLINE_EXCEEDED)  # if the hold passes with the client there
     elif injection.fault == "malformed_body":
-        answer = replace(normal, body=normal.body[: len(normal.body) // 2])
+        answer = replace(normal, body=normal.body[: len(normal.body) // 2], intact=normal.body)
     elif injection.fault is not None:
         answer = Answer(200, b"")  # the connection is dropped instead
     else:
@@ -297,13 +302,19 @@ def routing_error(state: State, request: Request, *, known_path: bool, why: str 
 
     ``why`` names the nearest route (the protocol adapter knows its routes).
     """
-    answer = replace(_error_answer(METHOD_NOT_ALLOWED if known_path else NOT_FOUND), why=why)
+    return refused(state, request, METHOD_NOT_ALLOWED if known_path else NOT_FOUND, why)
+
+
+def refused(state: State, request: Request, error: ZError, why: str) -> Answer:
+    """An error answered before any RPC runs (no route, an unknown gRPC method, a message that
+    does not decode), recorded in the journal with why."""
+    answer = replace(_error_answer(error), why=why)
     state.record(
         Call(
-            None,
+            request.rpc or None,
             request.method,
             request.path,
-            None,
+            request.user_id,
             None,
             None,
             answer.status,

@@ -7,6 +7,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from ._waitress.handover import handover_channel
 from ._waitress.loop import build_waitress, run_waitress, stop_waitress
 from .control import http as control_api
 from .control.http import ControlDecision, decide_control, token_problem
@@ -14,6 +15,8 @@ from .errors import ServerError
 from .limits import DEFAULT_HEADER_TIMEOUT
 from .model import Scenario
 from .namespaces import Namespaces
+from .protocols.grpc.native import NativeGrpc
+from .protocols.h2c import H2cServer
 from .protocols.rest.app import create_app
 from .state import State
 
@@ -99,6 +102,7 @@ class MockServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._dispatcher: Any = None
+        self._h2c: H2cServer | None = None
 
     @property
     def url(self) -> str:
@@ -134,6 +138,18 @@ class MockServer:
             **self._options,
         )
         self._dispatcher = self._server.task_dispatcher
+        # HTTP/2 (native gRPC, and anything else a client sends over h2c) on the same port.
+        native = NativeGrpc(self.namespaces)
+        adj = self._server.adj
+        self._h2c = H2cServer(
+            app,
+            route=native.route,
+            early=native.early,
+            max_body=adj.max_request_body_size - 1,
+            max_connections=adj.connection_limit,
+            idle_timeout=adj.channel_timeout,
+        )
+        self._server.channel_class = handover_channel(self._server.channel_class, self._h2c)
         # The socket is bound and listening: connections queue in the backlog from here on.
         self.port = int(self._server.socket.getsockname()[1])
         self._thread = threading.Thread(
@@ -154,7 +170,9 @@ class MockServer:
         if server is None or thread is None:
             return
         stop_waitress(server, thread)
-        self._server = self._thread = None
+        if self._h2c is not None:
+            self._h2c.stop()
+        self._server = self._thread = self._h2c = None
 
     def _bind(self) -> socket.socket:
         listener = bind(self.host, self.port)

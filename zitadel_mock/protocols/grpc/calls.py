@@ -1,0 +1,190 @@
+"""One unary gRPC call, whatever carries it (native gRPC or gRPC-web): from the request's path,
+metadata and body to ZITADEL's answer, as grpc-go's server decides it.
+
+The order is grpc-go's: the method is looked up, the message unframed and decoded (failures
+there come before any interceptor: no cache headers, no auth check), then ZITADEL's
+interceptors and handler (``answers.handle``: auth checks, validation, the answer). The
+transports frame the ``Reply`` and carry out its injection (a delay, a hold, a fault).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ...answers import Request, handle, refused
+from ...clock import http_date
+from ...codes import ZError
+from ...faults import Injection
+from ...journal import shortened_authorization, shown
+from ...namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
+from ...state import State
+from ..rest.request_ids import REQUEST_IDS
+from .messages import METHODS, SERVICES, DecodeError, decode_request, encode_answer
+
+__all__ = ["MAX_RECEIVE", "Incoming", "Reply", "unary", "zitadel_metadata"]
+
+MAX_RECEIVE = 4 * 1024 * 1024  # grpc-go's default receive limit; ZITADEL sets none
+ROBOTS = ("x-robots-tag", "none")  # router-wide: on every answer, failures before auth too
+_NAMESPACE = NAMESPACE_HEADER.lower()
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A gRPC request as a transport received it; metadata keys in lower case, first values."""
+
+    path: str
+    metadata: Mapping[str, str]
+    body: bytes
+    protocol: str  # "grpc" or "grpc-web", for the journal
+    arrived_ns: int = field(default_factory=time.time_ns)
+    started: float = field(default_factory=time.perf_counter)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to send: headers, then the message (success) or the error's status.
+
+    ``headers`` are ZITADEL's (cache, request id, robots); ``cut``: a malformed_body fault, the
+    message is to be sent truncated.
+    """
+
+    headers: list[tuple[str, str]]
+    message: bytes | None = None
+    error: ZError | None = None
+    injection: Injection | None = None
+    cut: bool = False
+    state: State | None = None
+
+
+def zitadel_metadata(state: State) -> list[tuple[str, str]]:
+    """The headers ZITADEL's NoCache (and, from 4.13.0, RequestDetails) interceptors set.
+
+    NoCache adds each header twice, the second time prefixed ``grpc-metadata-`` for the gateway.
+    """
+    now = state.now_ns()
+    expires = http_date(now)
+    headers = [
+        ("cache-control", "no-store"),
+        ("expires", expires),
+        ("pragma", "no-cache"),
+        ("grpc-metadata-cache-control", "no-store"),
+        ("grpc-metadata-expires", expires),
+        ("grpc-metadata-pragma", "no-cache"),
+    ]
+    if state.view.request_ids:
+        headers.append(("x-request-id", REQUEST_IDS.new(now)))
+    headers.append(ROBOTS)
+    return headers
+
+
+def _journal_headers(metadata: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, shortened_authorization(value) if name == "authorization" else value)
+        for name, value in metadata.items()
+        if not name.startswith(":")
+    )
+
+
+def _unknown(path: str) -> tuple[ZError, str]:
+    """grpc-go's answer to a path that names no method, and the nearest method."""
+    name = path[1:] if path.startswith("/") else path
+    service, slash, method = name.rpartition("/")
+    if not slash:
+        error = ZError(12, f"malformed method name: {path!r}".replace("'", '"'))
+    elif service in SERVICES:
+        error = ZError(12, f"unknown method {method} for service {service}")
+    else:
+        error = ZError(12, f"unknown service {service}")
+    nearest = difflib.get_close_matches(path[:300], list(METHODS), n=1, cutoff=0.0)
+    return error, f"no such gRPC method {shown(path)}; did you mean {nearest[0]}?"
+
+
+def _unframe(body: bytes, encoding: str | None) -> tuple[bytes | None, ZError | None, str]:
+    """The message of a length-prefixed gRPC frame, or grpc-go's error and why."""
+    if encoding not in (None, "", "identity", "gzip"):
+        error = ZError(12, f'grpc: Decompressor is not installed for grpc-encoding "{encoding}"')
+        return None, error, f"the request is compressed with {shown(encoding)}"
+    if len(body) < 5:
+        text = "EOF" if not body else "unexpected EOF"
+        return None, ZError(2, text), "the request has no complete gRPC message frame"
+    flag, length = body[0], int.from_bytes(body[1:5], "big")
+    if length > MAX_RECEIVE:
+        error = ZError(8, f"grpc: received message larger than max ({length} vs. {MAX_RECEIVE})")
+        return None, error, f"the request message has {length} bytes, over the 4 MiB limit"
+    payload = body[5 : 5 + length]
+    if len(payload) < length:
+        why = f"the frame announces {length} bytes and carries {len(payload)}"
+        return None, ZError(2, "unexpected EOF"), why
+    if flag == 0:
+        return payload, None, ""
+    if flag != 1:
+        error = ZError(13, f"grpc: received unexpected payload format {flag}")
+        return None, error, f"the frame's flag byte is {flag}"
+    if encoding in (None, "", "identity"):
+        error = ZError(13, "grpc: compressed flag set with identity or empty encoding")
+        return None, error, "the frame is flagged compressed, with no grpc-encoding"
+    try:
+        inflater = zlib.decompressobj(wbits=31)  # gzip, bounded like the receive limit
+        message = inflater.decompress(payload, MAX_RECEIVE + 1)
+    except (zlib.error, gzip.BadGzipFile) as exc:
+        error = ZError(13, f"grpc: failed to decompress the received message: {exc}")
+        return None, error, "the gzip message does not decompress"
+    if len(message) > MAX_RECEIVE:
+        text = f"grpc: received message after decompression larger than max ({MAX_RECEIVE})"
+        error = ZError(8, text)
+        return None, error, "the message decompresses to more than 4 MiB"
+    return message, None, ""
+
+
+def unary(spaces: Namespaces, call: Incoming) -> Reply:
+    """Answer one unary call, recording it in its namespace's journal."""
+    metadata = call.metadata
+    try:
+        state = spaces.get(metadata.get(_NAMESPACE))
+    except NamespaceError as exc:
+        return Reply([ROBOTS], error=ZError(3, str(exc)), state=spaces.default)
+    method = METHODS.get(call.path)
+    request = Request(
+        rpc=method.rpc if method is not None else "",
+        method="POST",
+        path=call.path,
+        authorization=metadata.get("authorization"),
+        org_header=metadata.get("x-zitadel-orgid") or None,
+        headers=_journal_headers(metadata),
+        arrived_ns=call.arrived_ns,
+        started=call.started,
+        protocol=call.protocol,
+        namespace=Namespaces.name(metadata.get(_NAMESPACE)),
+    )
+    if method is None:
+        unknown, why = _unknown(call.path)
+        refused(state, request, unknown, why)
+        return Reply([ROBOTS], error=unknown, state=state)
+    payload, error, why = _unframe(call.body, metadata.get("grpc-encoding"))
+    if payload is None:
+        assert error is not None
+        refused(state, request, error, why)
+        return Reply([ROBOTS], error=error, state=state)
+    try:
+        message = decode_request(method, payload)
+    except DecodeError:
+        garbled = ZError(
+            13, "grpc: error unmarshalling request: proto: cannot parse invalid wire-format data"
+        )
+        refused(state, request, garbled, f"the {method.name} request is no valid protobuf message")
+        return Reply([ROBOTS], error=garbled, state=state)
+    if "user_id" in message.DESCRIPTOR.fields_by_name:
+        request = request._replace(user_id=message.user_id)
+    answer = handle(state, request)
+    headers = zitadel_metadata(state)
+    if answer.error is not None:
+        return Reply(headers, error=answer.error, injection=answer.injection, state=state)
+    body = encode_answer(method, answer.intact if answer.intact is not None else answer.body)
+    return Reply(
+        headers, body, injection=answer.injection, cut=answer.intact is not None, state=state
+    )
