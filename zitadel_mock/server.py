@@ -16,7 +16,7 @@ from .limits import DEFAULT_HEADER_TIMEOUT
 from .model import Scenario
 from .namespaces import Namespaces
 from .protocols.grpc.native import NativeGrpc
-from .protocols.h2c import H2cServer
+from .protocols.http2 import H2cServer
 from .protocols.rest.app import create_app
 from .state import State
 

@@ -12,7 +12,7 @@ import contextlib
 from typing import Any
 from urllib.parse import quote
 
-from ..protocols.h2c import PREFACE, H2cServer, Upgrade
+from ..protocols.http2 import PREFACE, H2cServer, Upgrade
 
 __all__ = ["handover_channel", "is_h2c_upgrade"]
 

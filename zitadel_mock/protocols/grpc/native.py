@@ -19,7 +19,7 @@ import re
 
 from ...codes import ZError
 from ...namespaces import Namespaces
-from ..h2c import Connection, Stream
+from ..http2 import Connection, Stream
 from .calls import MAX_RECEIVE, Incoming, unary
 from .status import status_fields
 
@@ -116,7 +116,7 @@ class NativeGrpc:
 
         wait = 0.0
         if injection is not None:
-            wait = injection.delay + (injection.hold or 0.0 if fault == "timeout" else 0.0)
+            wait = injection.delay + ((injection.hold or 0.0) if fault == "timeout" else 0.0)
         if deadline is not None and deadline < wait:
             expired = status_fields(DEADLINE_EXCEEDED)
             connection.later(

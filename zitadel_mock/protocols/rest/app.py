@@ -21,6 +21,7 @@ from ...journal import Call, shortened_authorization
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
+from ..grpc.web import AsgiGrpcWeb, WsgiGrpcWeb
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
@@ -370,7 +371,8 @@ def create_app(
     def lenient(req: Any) -> State:
         return spaces.lenient(header(req, NAMESPACE_HEADER))
 
-    middleware: list[Any] = []
+    # gRPC-web is told apart by its content type on any path, before routing (as ZITADEL does).
+    middleware: list[Any] = [AsgiGrpcWeb(spaces) if asgi else WsgiGrpcWeb(spaces)]
     if control:
         log_cls = _AsgiControlLog if asgi else _WsgiControlLog
         middleware.append(log_cls(spaces, header))
