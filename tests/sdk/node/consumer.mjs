@@ -1,5 +1,6 @@
 // What the three consumer programs share: reading their options and printing one JSON line.
 // The SDK calls themselves live in each program, written as that SDK's users write them.
+import { writeSync } from "node:fs";
 
 const RPCS = new Set(["ListLoginPolicySecondFactors", "ListHumanAuthFactors"]);
 
@@ -92,7 +93,10 @@ export function plain(value) {
 
 // One line on stdout, then exit once it is written (an SDK's idle connection would otherwise
 // keep the process alive).
+let printed = false;
+
 export function finish(line, exitCode) {
+  printed = true;
   process.stdout.write(JSON.stringify(line) + "\n", () => process.exit(exitCode));
 }
 
@@ -108,6 +112,14 @@ export async function run(call, describe) {
     process.exit(2);
   }
   const started = performance.now();
+  // A call whose promise never settles (no deadline, nothing left to wait for) would end the
+  // process silently (exit 13): say so instead.
+  process.on("exit", () => {
+    if (printed) return;
+    const ms = Math.round(performance.now() - started);
+    const message = "the call never settled: Node had nothing left to wait for";
+    writeSync(1, JSON.stringify({ ok: false, code: null, error: "Unsettled", message, ms }) + "\n");
+  });
   let line;
   try {
     const result = await call(options);
