@@ -191,6 +191,8 @@ def test_each_sdk_gets_the_scenarios_answers(node_sdks: Path, zitadel: ZitadelMo
     assert {key: {k: v for k, v in line.items() if k != "ms"} for key, line in got.items()} == want
     zitadel.assert_called(SECOND_FACTORS, times=3, status=200)
     zitadel.assert_called(AUTH_FACTORS, times=6, status=200)
+    protocols = [call.protocol for call in zitadel.requests]
+    assert sorted(protocols) == ["grpc"] * 6 + ["grpc-web"] * 3
 
 
 def test_without_a_token_each_sdk_gets_auth_header_missing(
@@ -255,15 +257,18 @@ def test_a_delay_is_felt_and_a_shorter_deadline_gives_deadline_exceeded(
         assert (line["ok"], line["code"]) == (False, 4), (program, line)
 
 
-# What each SDK reports for each fault of the mock (the README's table "How a fault reaches
-# each SDK"); the programs call with a deadline of TIMEOUT_MS, which a held call reaches.
+# What each SDK reports for each fault of the mock: the README's table "How a fault reaches
+# each SDK". The programs call with a deadline of TIMEOUT_MS: a held call reaches it, and so
+# does a native gRPC call after random_data_then_close, which neither Node SDK ever settles.
 TIMEOUT_MS = 1500
-FAULT_CODES: dict[str, dict[str, int]] = {
-    "connection_reset": {"node-grpc": 14, "client-grpc": 14, "client-grpcweb": 14},
-    "empty_response": {"node-grpc": 14, "client-grpc": 14, "client-grpcweb": 14},
-    "malformed_body": {"node-grpc": 13, "client-grpc": 13, "client-grpcweb": 13},
-    "random_data_then_close": {"node-grpc": 14, "client-grpc": 14, "client-grpcweb": 14},
-    "timeout": {"node-grpc": 4, "client-grpc": 4, "client-grpcweb": 4},
+FAULT_CODES: dict[str, dict[str, set[int]]] = {
+    # connect-node sees the reset either on the socket (ABORTED, "read ECONNRESET") or first on
+    # the stream (CANCELLED, "http/2 stream closed with error code CANCEL"), as Node orders them.
+    "connection_reset": {"node-grpc": {14}, "client-grpc": {10, 1}, "client-grpcweb": {2}},
+    "empty_response": {"node-grpc": {2}, "client-grpc": {13}, "client-grpcweb": {2}},
+    "malformed_body": {"node-grpc": {13}, "client-grpc": {3}, "client-grpcweb": {3}},
+    "random_data_then_close": {"node-grpc": {4}, "client-grpc": {4}, "client-grpcweb": {2}},
+    "timeout": {"node-grpc": {4}, "client-grpc": {4}, "client-grpcweb": {4}},
 }
 
 
@@ -273,6 +278,9 @@ def test_each_fault_reaches_each_sdk_as_an_error(
 ) -> None:
     zitadel.fail(fault=fault)
     got = by_program(run_programs(node_sdks, runs(zitadel, token=TOKEN, timeout_ms=TIMEOUT_MS)))
-    assert {program: (line["ok"], line["code"]) for program, line in got.items()} == {
-        program: (False, code) for program, code in FAULT_CODES[fault].items()
-    }, got
+    for program, line in got.items():
+        assert line["ok"] is False, (program, line)
+        assert line["code"] in FAULT_CODES[fault][program], (program, line)
+    assert [call.status for call in zitadel.requests] == [
+        0 if fault != "malformed_body" else 200
+    ] * 3
