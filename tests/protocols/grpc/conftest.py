@@ -176,5 +176,8 @@ class RawH2:
                     got.reset = event.error_code
                 elif isinstance(event, ConnectionTerminated):
                     got.terminated = True
-            self.sock.sendall(self.h2.data_to_send())
+            try:
+                self.sock.sendall(self.h2.data_to_send())
+            except OSError:
+                got.closed = True
         return got

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ...answers import Request, handle, refused
 from ...clock import http_date
 from ...codes import ZError
-from ...faults import Injection
+from ...faults import SOCKET_FAULTS, Injection
 from ...journal import shortened_authorization, shown
 from ...namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
@@ -182,6 +182,9 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
         request = request._replace(user_id=message.user_id)
     answer = handle(state, request)
     headers = zitadel_metadata(state)
+    injection = answer.injection
+    if injection is not None and injection.fault in SOCKET_FAULTS:
+        return Reply(headers, injection=injection, state=state)  # nothing is sent
     if answer.error is not None:
         return Reply(headers, error=answer.error, injection=answer.injection, state=state)
     body = encode_answer(method, answer.intact if answer.intact is not None else answer.body)

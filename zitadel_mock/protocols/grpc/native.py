@@ -16,6 +16,7 @@ passes is DEADLINE_EXCEEDED. Faults, as a network would deliver them:
 from __future__ import annotations
 
 import re
+import traceback
 
 from ...codes import ZError
 from ...namespaces import Namespaces
@@ -30,6 +31,7 @@ _TIMEOUT = re.compile(r"(\d{1,8})([HMSmun])")
 _UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
 TRAILER = ("trailer", "Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin")
 DEADLINE_EXCEEDED = ZError(4, "context deadline exceeded")
+INTERNAL = ZError(13, "An internal error occurred")
 
 
 def is_native_grpc(stream: Stream) -> bool:
@@ -65,6 +67,14 @@ class NativeGrpc:
         return len(body) >= 5 and int.from_bytes(body[1:5], "big") > MAX_RECEIVE
 
     def __call__(self, connection: Connection, stream: Stream) -> None:
+        try:
+            self.answer(connection, stream)
+        except Exception:  # a bug in the mock: INTERNAL, as REST's 500, and the test told
+            self.spaces.default.record_server_error(traceback.format_exc())
+            headers = [(":status", "200"), ("content-type", "application/grpc"), TRAILER]
+            connection.respond(stream, headers, trailers=status_fields(INTERNAL))
+
+    def answer(self, connection: Connection, stream: Stream) -> None:
         content_type = stream.header("content-type") or "application/grpc"
         headers = [(":status", "200"), ("content-type", content_type), TRAILER]
         deadline = None

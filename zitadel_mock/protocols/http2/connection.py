@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import re
 import socket
 import struct
 import time
@@ -87,7 +89,7 @@ class Connection(asyncio.Protocol):
         )
         if self.upgrade is not None:
             try:
-                self.h2.initiate_upgrade_connection(self.upgrade.settings.encode("latin-1"))
+                self.h2.initiate_upgrade_connection(_settings(self.upgrade.settings))
             except (ProtocolError, ValueError, TypeError):
                 transport.write(_http1_error(400, "invalid HTTP2-Settings header"))
                 transport.close()
@@ -306,6 +308,19 @@ class Connection(asyncio.Protocol):
         data = self.h2.data_to_send()
         if data and self.transport is not None:
             self.transport.write(data)
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def _settings(header: str) -> bytes:
+    """The HTTP2-Settings header, checked: unpadded base64url of 6-byte settings, as x/net's."""
+    value = header.strip()
+    if not _BASE64URL.fullmatch(value) or len(value) % 4 == 1:
+        raise ValueError("HTTP2-Settings is not base64url")
+    if len(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))) % 6:
+        raise ValueError("HTTP2-Settings is no list of settings")
+    return value.encode("ascii")
 
 
 def _http1_error(status: int, message: str) -> bytes:
