@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -23,9 +25,10 @@ LOCK = NODE_DIR / "package-lock.json"
 INSTALLED = NODE_DIR / "node_modules" / ".package-lock.json"
 REQUIRE_ENV = "ZITADEL_MOCK_REQUIRE_SDKS"
 INSTALL_TIMEOUT = 600.0
+MIN_NODE = 20  # connect-node 2.1 and the SDKs need it
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     """Skip, or fail when the environment requires the SDKs (CI)."""
     __tracebackhide__ = True
     if os.environ.get(REQUIRE_ENV) == "1":
@@ -59,8 +62,13 @@ def node_sdks() -> Path:
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         missing = " and ".join(name for name, path in (("node", node), ("npm", npm)) if not path)
-        _unavailable(f"the Node SDK tests need {missing} on PATH (Node 20 or newer)")
-    assert npm is not None
+        _unavailable(f"the Node SDK tests need {missing} on PATH (Node {MIN_NODE} or newer)")
+    version = subprocess.run(
+        [node, "--version"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout.strip()
+    major = re.match(r"v(\d+)\.", version)
+    if major is None or int(major.group(1)) < MIN_NODE:
+        _unavailable(f"the Node SDK tests need Node {MIN_NODE} or newer; {node} is {version!r}")
     with _install_lock():
         if not _installed():
             try:
