@@ -20,6 +20,11 @@ REQUIRED = [
     "zitadel_mock/generate/__init__.py",
     "zitadel_mock/protocols/__init__.py",
     "zitadel_mock/protocols/rest/__init__.py",
+    "zitadel_mock/protocols/grpc/__init__.py",
+    "zitadel_mock/protocols/http2/__init__.py",
+    # The descriptor set the gRPC messages are loaded from, and its sources.
+    "zitadel_mock/protocols/grpc/proto/zitadel.binpb",
+    "zitadel_mock/protocols/grpc/proto/management.proto",
     "zitadel_mock/scenario/__init__.py",
     "zitadel_mock_pytest/__init__.py",
     "zitadel_mock_pytest/plugin.py",

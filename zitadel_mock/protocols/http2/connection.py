@@ -10,7 +10,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from h2.config import H2Configuration
 from h2.connection import H2Connection
@@ -30,8 +30,18 @@ from h2.settings import SettingCodes, Settings
 
 from .streams import Stream, Upgrade
 
-if TYPE_CHECKING:
-    from .server import H2cServer
+
+class Host(Protocol):
+    """What a connection asks of its server (``H2cServer``)."""
+
+    connections: set[Connection]
+    max_body: int
+
+    def route(self, stream: Stream) -> StreamHandler | None: ...
+    def early(self, stream: Stream) -> bool: ...
+    def too_large(self, connection: Connection, stream: Stream) -> None: ...
+    def serve_elsewhere(self, connection: Connection, stream: Stream) -> None: ...
+
 
 __all__ = ["MAX_BUFFERED", "MAX_HEADER_LIST", "MAX_STREAMS", "Connection", "StreamHandler"]
 
@@ -56,7 +66,7 @@ StreamRouter = Callable[[Stream], "StreamHandler | None"]
 class Connection(asyncio.Protocol):
     """One HTTP/2 connection: the h2 state machine fed from the socket, answers sent back."""
 
-    def __init__(self, server: H2cServer, received: bytes, upgrade: Upgrade | None) -> None:
+    def __init__(self, server: Host, received: bytes, upgrade: Upgrade | None) -> None:
         self.server = server
         self.received = received
         self.upgrade = upgrade
@@ -199,7 +209,7 @@ class Connection(asyncio.Protocol):
         if handler is not None:
             handler(self, stream)
         else:
-            self.server.pool().submit(self.server.run_wsgi, self, stream)
+            self.server.serve_elsewhere(self, stream)
 
     def _gone(self, stream_id: int) -> None:
         stream = self.streams.pop(stream_id, None)

@@ -133,8 +133,9 @@ class H2cServer:
         if self._loop is not None and not self.stopping.is_set():
             self._loop.call_later(1.0, self._sweep)
 
-    def run_wsgi(self, connection: Connection, stream: Stream) -> None:
-        run_wsgi(self.app, self._loop, connection, stream)
+    def serve_elsewhere(self, connection: Connection, stream: Stream) -> None:
+        """Hand a stream to the WSGI app, on a worker thread."""
+        self.pool().submit(run_wsgi, self.app, self._loop, connection, stream)
 
     def too_large(self, connection: Connection, stream: Stream) -> None:
         too_large(self.max_body, connection, stream)
