@@ -134,19 +134,30 @@ def test_the_page_shows_a_request_made_meanwhile(browser: Browser, tmp_path: Pat
 
         # Made while the page is open: a refused call, and a path that tries to run a script.
         assert requests.post(mock.url + SECOND_FACTORS, headers=bearer("nobody")).status_code
+        grpc_web = "/zitadel.management.v1.ManagementService/ListLoginPolicySecondFactors"
+        requests.post(
+            mock.url + grpc_web,
+            data=b"\0\0\0\0\0",
+            headers={"content-type": "application/grpc-web+proto", **bearer("acme-admin")},
+        )
         with socket.create_connection(("127.0.0.1", mock.port)) as raw:  # the path as is
             raw.sendall(f"GET {EVIL} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
             raw.recv(65536)
 
         rows = browser.until(
             "var rows = document.querySelectorAll('#journal tbody tr');"
-            "return rows.length >= 2 && Array.from(rows).map(function (r) {"
+            "return rows.length >= 3 && Array.from(rows).map(function (r) {"
             "  return Array.from(r.cells).map(function (c) { return c.textContent; }); });"
         )
-        by_path = {row[5]: row for row in rows}
+        by_path = {row[6]: row for row in rows}
         refused = by_path[SECOND_FACTORS]
-        assert (refused[2], refused[3]) == ("401", "ListLoginPolicySecondFactors")
+        assert (refused[2], refused[3], refused[4]) == (
+            "401",
+            "ListLoginPolicySecondFactors",
+            "rest",
+        )
         assert EVIL in by_path  # shown as text, exactly as sent
+        assert by_path[grpc_web][2:5] == ["200", "ListLoginPolicySecondFactors", "grpc-web"]
         assert browser.run("return window.pwned === undefined")
         assert browser.run("return document.querySelectorAll('#journal img').length") == 0
         # The why column, once the journal has it; a status filter narrows the rows.

@@ -58,7 +58,7 @@ code { font-family: ui-monospace, monospace; }
     <span id="filter-error" class="error"></span>
   </form>
   <table id="journal">
-    <thead><tr><th>#</th><th>time</th><th>status</th><th>rpc</th><th>method</th><th>path</th>
+    <thead><tr><th>#</th><th>time</th><th>status</th><th>rpc</th><th>protocol</th><th>method</th><th>path</th>
       <th>user</th><th>org</th><th>why</th></tr></thead>
     <tbody></tbody>
   </table>
@@ -180,7 +180,7 @@ function show(data) {
     var call = pair[1];
     tr.className = "s" + String(call.status).charAt(0);
     return [pair[0], call.time, {cls: "status", value: call.status}, call.rpc || "—",
-      call.method, {cls: "path", value: call.path},
+      call.protocol || "rest", call.method, {cls: "path", value: call.path},
       named(userNames, call.user_id), named(orgNames, call.org_id),
       {cls: "why", value: call.why !== undefined ? call.why
         : (call.forced ? "forced" : "")}];

@@ -6,7 +6,7 @@ import socket
 import time
 
 import requests
-from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed
+from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed, message
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.events import DataReceived, ResponseReceived, StreamEnded, TrailersReceived
@@ -151,3 +151,45 @@ def test_idle_http2_connections_are_closed() -> None:
         while h2.sock.recv(1024):  # a GOAWAY, then the end of the connection
             pass
     assert time.monotonic() - started < 9
+
+
+def test_streams_reset_at_once_queue_no_work_without_bound(server: MockServer) -> None:
+    with RawH2(server.url) as h2:  # the rapid-reset pattern, on REST streams (worker threads)
+        for _ in range(500):
+            stream_id = h2.h2.get_next_available_stream_id()
+            h2.h2.send_headers(
+                stream_id,
+                [
+                    (":method", "GET"),
+                    (":scheme", "http"),
+                    (":authority", h2.host),
+                    (":path", "/_mock/journal"),
+                ],
+                end_stream=True,
+            )
+            h2.h2.reset_stream(stream_id)
+        h2.sock.sendall(h2.h2.data_to_send())
+        after = h2.request(SECOND_FACTORS, framed(b""), ADMIN)
+    assert after.trailers == [("grpc-status", "0")]
+
+
+def test_an_answer_larger_than_the_flow_control_window() -> None:
+    factors = ", ".join(
+        f'{{type: u2f, id: "{9000 + i}", name: "{"k" * 200}"}}' for i in range(2000)
+    )
+    text = MAIN.replace(
+        '      - {username: bob, id: "259242039378444294"}',
+        f'      - {{username: bob, id: "259242039378444294", auth_factors: [{factors}]}}',
+    )
+    assert text != MAIN
+    with MockServer(scenario(text)) as server, RawH2(server.url) as h2:
+        request = framed(
+            message(
+                "zitadel.management.v1.ListHumanAuthFactorsRequest", user_id="259242039378444294"
+            ).SerializeToString()
+        )
+        got = h2.request(AUTH_FACTORS, request, ADMIN)
+        again = h2.request(AUTH_FACTORS, request, ADMIN)  # the connection's window, used twice
+    assert len(got.data) > 400_000 > 65_535
+    assert got.trailers == [("grpc-status", "0")]
+    assert again.data == got.data

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed
-from testkit import ALICE
+from testkit import ALICE, MAIN, client
 
 from zitadel_mock import MockServer
 from zitadel_mock.protocols.grpc.messages import message_class
@@ -197,3 +197,19 @@ def test_connect_over_http2_also_gets_the_404(server: MockServer) -> None:
         )
     assert got.header(":status") == "404"
     assert got.data == b'{"code":5,"message":"Not Found"}'
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_the_falcon_app_alone_serves_grpc_web(asgi: bool) -> None:
+    app = client(MAIN, asgi)
+    got = app.simulate_post(
+        SECOND_FACTORS,
+        body=framed(b""),
+        headers={"content-type": "application/grpc-web+proto", **ADMIN},
+    )
+    assert got.status_code == 200
+    assert got.content.endswith(OK_TRAILER)
+    refused = app.simulate_post(
+        SECOND_FACTORS, body=framed(b""), headers={"content-type": "application/grpc-web"}
+    )
+    assert (refused.headers["grpc-status"], refused.content) == ("16", b"")

@@ -77,6 +77,7 @@ class Connection(asyncio.Protocol):
         self.streams: dict[int, Stream] = {}
         self.outgoing: dict[int, _Outgoing] = {}
         self.buffered = 0
+        self.elsewhere = 0  # streams handed to worker threads and not yet answered
         self.last_active = time.monotonic()
         self.peer = ("", 0)
 
@@ -208,8 +209,16 @@ class Connection(asyncio.Protocol):
         handler = self.server.route(stream)
         if handler is not None:
             handler(self, stream)
+        elif self.elsewhere >= MAX_STREAMS:
+            # Streams reset as soon as sent would otherwise queue work without bound.
+            self.reset(stream, ErrorCodes.REFUSED_STREAM)
         else:
+            self.elsewhere += 1
             self.server.serve_elsewhere(self, stream)
+
+    def served_elsewhere(self) -> None:
+        """A stream given to ``serve_elsewhere`` is done (called on the loop)."""
+        self.elsewhere -= 1
 
     def _gone(self, stream_id: int) -> None:
         stream = self.streams.pop(stream_id, None)

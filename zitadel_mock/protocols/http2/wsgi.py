@@ -29,6 +29,10 @@ def run_wsgi(
     app: Any, loop: asyncio.AbstractEventLoop | None, connection: Connection, stream: Stream
 ) -> None:
     """Call the WSGI app for one stream (on a worker thread); the loop sends the answer."""
+    if stream.gone.is_set() and loop is not None:  # reset while it waited for a worker
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(connection.served_elsewhere)
+        return
     environ = make_environ(connection, stream)
     wire = Wire(None, stream.gone)
     environ[WIRE_KEY] = wire
@@ -57,6 +61,7 @@ def run_wsgi(
     headers.append(("date", http_date(time.time_ns())))
 
     def send() -> None:
+        connection.served_elsewhere()
         if wire.fault == "connection_reset":
             connection.abort(reset=True)
         elif wire.fault == "random_data_then_close":
