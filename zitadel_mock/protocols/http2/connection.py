@@ -71,7 +71,15 @@ class Connection(asyncio.Protocol):
         self.received = received
         self.upgrade = upgrade
         self.h2 = H2Connection(
-            H2Configuration(client_side=False, header_encoding=None, validate_inbound_headers=True)
+            H2Configuration(
+                client_side=False,
+                header_encoding=None,
+                validate_inbound_headers=True,
+                # Ours are lower-case names and values without line breaks: checking them again
+                # cost a third of a call.
+                validate_outbound_headers=False,
+                normalize_outbound_headers=False,
+            )
         )
         self.transport: asyncio.Transport | None = None
         self.streams: dict[int, Stream] = {}
