@@ -6,11 +6,12 @@ carried (a binary answer is decoded).
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import falcon.testing
 from google.protobuf import json_format
@@ -91,7 +92,11 @@ REST = {
     "ListAuthenticationMethodTypes": ("GET", "/v2/users/{}/authentication_methods"),
     "GetLoginSettings": ("GET", "/v2/settings/login"),
 }
-TRANSPORTS = ("connect-json", "connect-proto", "rest")
+TRANSPORTS = ("connect-json", "connect-proto", "rest", "grpc-web")
+# gRPC-web answers HTTP 200 whatever the code; a reply's ``status`` is then the HTTP status
+# Connect would give for it (connect-go's connectCodeToHTTP), so that tests read alike.
+CODE_STATUS = {1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400,
+               10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401}  # fmt: skip
 # Connect's code names (connect-go code.go).
 CONNECT_NAMES = {
     1: "canceled",
@@ -178,6 +183,14 @@ class V2Client:
         if ctx is not None:
             message["ctx"] = ctx
         path = f"/{SERVICE[rpc]}/{rpc}"
+        if self.transport == "grpc-web":
+            headers["Content-Type"] = "application/grpc-web+proto"
+            request = message_class(f"{_package(rpc)}.{rpc}Request")()
+            json_format.ParseDict(message, request)
+            data = request.SerializeToString()
+            body = b"\0" + len(data).to_bytes(4, "big") + data
+            result = self.client.simulate_post(path, headers=headers, body=body)
+            return self._grpc_web_reply(result, rpc)
         if self.transport == "connect-json":
             headers["Content-Type"] = "application/json"
             body = json.dumps(message).encode()
@@ -200,6 +213,30 @@ class V2Client:
             assert headers["content-type"] == "application/json"
             body = json.loads(result.content)
         return Reply(result.status_code, body, headers, result.content, self.transport)
+
+    def _grpc_web_reply(self, result: falcon.testing.Result, rpc: str) -> Reply:
+        headers = {k.lower(): v for k, v in result.headers.items()}
+        assert result.status_code == 200
+        assert headers["content-type"] == "application/grpc-web+proto"
+        code = int(headers.get("grpc-status", "0"))
+        if code:  # trailers-only: the status in the headers, an empty body
+            assert result.content == b""
+            body: dict[str, Any] = {"code": CONNECT_NAMES[code]}
+            if "grpc-message" in headers:
+                body["message"] = unquote(headers["grpc-message"])
+            if "grpc-status-details-bin" in headers:
+                raw = base64.b64decode(headers["grpc-status-details-bin"] + "==")
+                status = message_class("google.rpc.Status").FromString(raw)
+                detail = message_class("zitadel.v1.ErrorDetail").FromString(status.details[0].value)
+                body["details"] = [{"debug": {"id": detail.id, "message": detail.message}}]
+            return Reply(CODE_STATUS[code], body, headers, result.content, self.transport)
+        content = result.content
+        length = int.from_bytes(content[1:5], "big")
+        assert content[5 + length :] == b"\x80\x00\x00\x00\x10grpc-status: 0\r\n"
+        response = message_class(f"{_package(rpc)}.{rpc}Response")()
+        response.ParseFromString(content[5 : 5 + length])
+        answer = json_format.MessageToDict(response)
+        return Reply(200, answer, headers, content, self.transport)
 
 
 def _package(rpc: str) -> str:

@@ -78,6 +78,9 @@ def test_the_request_field_numbers() -> None:
     assert sorted(METHODS) == [
         "/zitadel.management.v1.ManagementService/ListHumanAuthFactors",
         "/zitadel.management.v1.ManagementService/ListLoginPolicySecondFactors",
+        "/zitadel.settings.v2.SettingsService/GetLoginSettings",
+        "/zitadel.user.v2.UserService/ListAuthenticationFactors",
+        "/zitadel.user.v2.UserService/ListAuthenticationMethodTypes",
     ]
 
 

@@ -21,12 +21,19 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from ...answers import Answer, Request, handle, refused
-from ...answers_v2 import V2Args
 from ...clock import http_date
 from ...codes import ZError
 from ...journal import shown
 from ...state import State
-from ..grpc.messages import METHODS, SETTINGS_V2, USER_V2, Method, encode_answer, message_class
+from ..grpc.messages import (
+    METHODS,
+    SETTINGS_V2,
+    USER_V2,
+    Method,
+    encode_answer,
+    message_class,
+    request_args,
+)
 from ..rest.connection import deliver_asgi, deliver_wsgi
 from ..rest.request_ids import REQUEST_IDS
 from .errors import error_body, error_status
@@ -50,22 +57,6 @@ _OK_HEADERS = (
 _ERROR_HEADERS = (("Accept-Encoding", "gzip"), ("X-Robots-Tag", "none"))
 # Builds the journal's Request of an HTTP request (the REST app's, so both journal alike).
 MakeRequest = Callable[[Any, str, "str | None"], Request]
-
-
-def v2_args(method: Method, message: Any) -> tuple[str | None, V2Args]:
-    """The user id and the V2Args of a decoded v2 request message."""
-    if method.service == SETTINGS_V2:
-        ctx = message.ctx
-        which = ctx.WhichOneof("resource_owner") if message.HasField("ctx") else None
-        if which == "org_id":
-            return None, V2Args(ctx_org_id=ctx.org_id)
-        if which == "instance":
-            return None, V2Args(ctx_instance=ctx.instance)
-        return None, V2Args()
-    if method.rpc == "ListAuthenticationFactors":
-        args = V2Args(tuple(message.auth_factors), tuple(message.states))
-        return message.user_id, args
-    return message.user_id, V2Args()
 
 
 class _Problem(Exception):
@@ -161,7 +152,7 @@ class _Connect:
                 headers = (("Accept-Post", f"{JSON}, {PROTO}"),)
                 return state, (problem.status, headers, b"")
             return state, (answer, JSON, method)
-        user_id, args = v2_args(method, message)
+        user_id, args = request_args(method, message)
         answer = handle(state, request._replace(user_id=user_id, v2=args))
         return state, (answer, codec, method)
 

@@ -24,7 +24,15 @@ from ...journal import shortened_authorization, shown
 from ...namespaces import NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
 from ..rest.request_ids import REQUEST_IDS
-from .messages import METHODS, SERVICES, DecodeError, decode_request, encode_answer
+from .messages import (
+    MANAGEMENT,
+    METHODS,
+    SERVICES,
+    DecodeError,
+    decode_request,
+    encode_answer,
+    request_args,
+)
 
 __all__ = ["MAX_RECEIVE", "Incoming", "Reply", "unary", "zitadel_metadata"]
 
@@ -61,21 +69,25 @@ class Reply:
     state: State | None = None
 
 
-def zitadel_metadata(state: State) -> list[tuple[str, str]]:
+def zitadel_metadata(
+    state: State, *, connect: bool = False, ok: bool = True
+) -> list[tuple[str, str]]:
     """The headers ZITADEL's NoCache (and, from 4.13.0, RequestDetails) interceptors set.
 
-    NoCache adds each header twice, the second time prefixed ``grpc-metadata-`` for the gateway.
+    On grpc-go (v1), NoCache adds each header twice, the second time prefixed
+    ``grpc-metadata-`` for the gateway, success or error; on connect-go (v2) once, on success.
     """
     now = state.now_ns()
     expires = http_date(now)
-    headers = [
-        ("cache-control", "no-store"),
-        ("expires", expires),
-        ("pragma", "no-cache"),
-        ("grpc-metadata-cache-control", "no-store"),
-        ("grpc-metadata-expires", expires),
-        ("grpc-metadata-pragma", "no-cache"),
-    ]
+    headers = []
+    if ok or not connect:
+        headers += [("cache-control", "no-store"), ("expires", expires), ("pragma", "no-cache")]
+    if not connect:
+        headers += [
+            ("grpc-metadata-cache-control", "no-store"),
+            ("grpc-metadata-expires", expires),
+            ("grpc-metadata-pragma", "no-cache"),
+        ]
     if state.view.request_ids:
         headers.append(("x-request-id", REQUEST_IDS.new(now)))
     headers.append(ROBOTS)
@@ -178,10 +190,10 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
         )
         refused(state, request, garbled, f"the {method.name} request is no valid protobuf message")
         return Reply([ROBOTS], error=garbled, state=state)
-    if "user_id" in message.DESCRIPTOR.fields_by_name:
-        request = request._replace(user_id=message.user_id)
-    answer = handle(state, request)
-    headers = zitadel_metadata(state)
+    user_id, args = request_args(method, message)
+    answer = handle(state, request._replace(user_id=user_id, v2=args))
+    connect = method.service != MANAGEMENT  # the v2 services run on connect-go
+    headers = zitadel_metadata(state, connect=connect, ok=answer.error is None)
     injection = answer.injection
     if injection is not None and injection.fault in SOCKET_FAULTS:
         return Reply(headers, injection=injection, state=state)  # nothing is sent

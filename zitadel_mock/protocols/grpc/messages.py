@@ -20,11 +20,13 @@ from typing import Any
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 from google.protobuf.message import DecodeError, Message
 
+from ...answers_v2 import V2Args
 from ...codes import ZError
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, V2_RPCS
 
 __all__ = [
     "ERROR_DETAIL_TYPE_URL",
+    "MANAGEMENT",
     "METHODS",
     "SERVICES",
     "DecodeError",
@@ -32,6 +34,7 @@ __all__ = [
     "decode_request",
     "encode_answer",
     "message_class",
+    "request_args",
     "status_details",
 ]
 
@@ -101,6 +104,24 @@ def decode_request(method: Method, payload: bytes) -> Any:
     message = message_class(method.request)()
     message.ParseFromString(payload)
     return message
+
+
+def request_args(method: Method, message: Any) -> tuple[str | None, V2Args | None]:
+    """The user id and, for a v2 RPC, the V2Args of a decoded request message."""
+    if method.service == MANAGEMENT:
+        return (message.user_id if method.rpc == LIST_AUTH_FACTORS else None), None
+    if method.service == SETTINGS_V2:
+        ctx = message.ctx
+        which = ctx.WhichOneof("resource_owner") if message.HasField("ctx") else None
+        if which == "org_id":
+            return None, V2Args(ctx_org_id=ctx.org_id)
+        if which == "instance":
+            return None, V2Args(ctx_instance=ctx.instance)
+        return None, V2Args()
+    if method.rpc == "ListAuthenticationFactors":
+        args = V2Args(tuple(message.auth_factors), tuple(message.states))
+        return message.user_id, args
+    return message.user_id, V2Args()
 
 
 # Answers are memoised per scenario snapshot (``answers``): their bodies repeat, so their
