@@ -388,7 +388,7 @@ def test_journal_list_filter_count_clear(api: Api) -> None:
     [
         (
             "rpc=ListFactors",
-            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors",
+            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors, Token",
         ),
         ("status=abc", "status: 'abc' is not an HTTP status (100 to 599)"),
         ("status=42", "status: '42' is not an HTTP status (100 to 599)"),
@@ -569,8 +569,8 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
         (
             b'{"code": 14, "rpc": "ListFactors"}',
             422,
-            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors"
-            " (did you mean 'ListHumanAuthFactors'?)",
+            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors,"
+            " Token (did you mean 'ListHumanAuthFactors'?)",
         ),
         (
             b'{"code": 14, "self": 1}',

@@ -53,7 +53,7 @@ EXPECTED = {
     "29-expired-not-bool.yaml": "29-expired-not-bool.yaml:7: tokens[0].expired: expected true or false, got a string ('yes')",
     "30-bad-clock.yaml": "30-bad-clock.yaml:2: clock: 'yesterday' is not an RFC 3339 time like '2025-08-28T10:46:22.123456Z'",
     "31-bad-code.yaml": "31-bad-code.yaml:5: errors[0].code: 'UNAVAILIBLE' is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)",
-    "32-bad-rpc.yaml": "32-bad-rpc.yaml:5: errors[0].rpc: 'ListAuthFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors (did you mean 'ListHumanAuthFactors'?)",
+    "32-bad-rpc.yaml": "32-bad-rpc.yaml:5: errors[0].rpc: 'ListAuthFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors, Token (did you mean 'ListHumanAuthFactors'?)",
     "33-user-on-policy-rule.yaml": "33-user-on-policy-rule.yaml:8: errors[0].user: ListLoginPolicySecondFactors has no user in its path, so this rule could never match",
     "34-times-zero.yaml": "34-times-zero.yaml:5: errors[0].times: expected a whole number of at least 1, got 0",
     "35-error-unknown-org.yaml": "35-error-unknown-org.yaml:5: errors[0].org: no org 'ACNE' in the scenario (did you mean 'ACME'?)",

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..codes import CODES
 from ..faults import FAULTS, MAX_SECONDS
-from ..model import LIST_SECOND_FACTORS, RPCS
+from ..model import ALL_RPCS, LIST_SECOND_FACTORS
 from ..roles import INSTANCE_ROLES, ORG_ROLES
 from .read import MAX_USER_ID
 from .schema_words import about as _about
@@ -43,6 +43,12 @@ LOADER_ONLY: tuple[tuple[str, str], ...] = (
         "a zitadel_version of the right form outside 4.0.0 to 4.13.1, or recovery_codes in a "
         "login policy of a zitadel_version before 4.10.0",
     ),
+    (
+        "key",
+        "a machine key that is no RSA public key in PEM (of 2048 bits or more), or a "
+        "public_key_file that is missing, outside the scenario's folder, not a regular file "
+        "or larger than 64 KiB",
+    ),
 )
 
 
@@ -68,7 +74,7 @@ U2F_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_ci('u2f')}\s*$"
 STATE_PATTERN = rf"^({_ci('auth_factor_state_')})?{_one_of_ci(['not_ready', 'ready'])}$"
 CODE_PATTERN = rf"^\s*{_one_of_ci([n for n in CODES if n != 'OK'])}\s*$"
 # An rpc may be given with its service, as in a gRPC method path.
-RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(RPCS)})$"
+RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(ALL_RPCS)})$"
 SECOND_FACTORS_RPC = rf"^([\s\S]*/)?{LIST_SECOND_FACTORS}$"
 CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
 
@@ -238,6 +244,21 @@ def scenario_schema() -> dict[str, Any]:
             ),
         ]
     }
+    machine_key = _object(
+        {
+            "id": _about(_ID, "the key id: the kid header of the assertions it verifies"),
+            "public_key": _about(
+                _TEXT, "the public key, in PEM ('-----BEGIN PUBLIC KEY-----...'): RSA, 2048 bits+"
+            ),
+            "public_key_file": _about(
+                _TEXT,
+                "a file holding the public key in PEM, relative to the scenario's folder "
+                "(and inside it)",
+            ),
+        },
+        ("id",),
+        oneOf=[{"required": ["public_key"]}, {"required": ["public_key_file"]}],
+    )
     policy = _object(
         {
             "second_factors": {
@@ -273,12 +294,24 @@ def scenario_schema() -> dict[str, Any]:
                 "items": auth_factor,
                 "description": "what ListHumanAuthFactors answers for the user (humans only)",
             },
+            "client_secret": _about(
+                _TEXT,
+                "machine users only: the secret of the client credentials grant at "
+                "/oauth/v2/token (the client id is the username)",
+            ),
+            "keys": {
+                "type": "array",
+                "items": machine_key,
+                "description": "machine users only: the public halves of the keys its JWT "
+                "profile assertions are signed with (RS256)",
+            },
         },
         ("username",),
-        # A machine user has no auth factors.
+        # A machine user has no auth factors; a human user no secret and no keys.
         **{
             "if": {"properties": {"type": {"const": "machine"}}, "required": ["type"]},
             "then": {"properties": {"auth_factors": {"maxItems": 0}}},
+            "else": {"properties": {"client_secret": False, "keys": False}},
         },
     )
     org = _object(
@@ -303,7 +336,7 @@ def scenario_schema() -> dict[str, Any]:
         {
             "rpc": _offered(
                 {"type": "string", "pattern": RPC_PATTERN},
-                list(RPCS),
+                list(ALL_RPCS),
                 "the rpc it matches (a service prefix is allowed); any rpc when omitted",
             ),
             "user": _about(_REF, "the user in the path it matches; any when omitted"),
