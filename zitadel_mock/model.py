@@ -245,6 +245,7 @@ class IssuedToken:
     scopes: tuple[str, ...]
     # Issued with urn:zitadel:iam:org:project:id:zitadel:aud: only then may it call the API.
     api_audience: bool
+    issued_ns: int = 0  # when, by the mock's clock
 
 
 @dataclass(frozen=True)

@@ -360,12 +360,9 @@ class State:
         """
         with self._lock:
             view = self.view
+            now = self.now_ns()
             entry = IssuedToken(
-                secrets.token_urlsafe(32),
-                user_id,
-                self.now_ns() + lifetime_ns,
-                scopes,
-                api_audience,
+                secrets.token_urlsafe(32), user_id, now + lifetime_ns, scopes, api_audience, now
             )
             issued = dict(view.issued)  # copied on write: readers hold the snapshot they read
             while len(issued) >= MAX_ISSUED:

@@ -21,6 +21,7 @@ from ...journal import Call, shortened_authorization
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
+from ..oauth.app import mount_oauth
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
@@ -378,6 +379,7 @@ def create_app(
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
+    mount_oauth(app, resolve, asgi=asgi)
     if control:
         options = control if isinstance(control, ControlOptions) else ControlOptions()
         mount_control(app, spaces, options, asgi=asgi)
