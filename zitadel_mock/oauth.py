@@ -95,9 +95,8 @@ class OAuthError:
     status: int = 400
 
     def answer(self, why: str) -> OAuthAnswer:
-        return OAuthAnswer(
-            self.status, _json({"error": self.error, "error_description": self.description}), why=why
-        )
+        body = {"error": self.error, "error_description": self.description}
+        return OAuthAnswer(self.status, _json(body), why=why)
 
 
 SCOPE_MISSING = OAuthError(
@@ -133,13 +132,12 @@ def bad_assertion(profile: Profile) -> OAuthError:
 # -- discovery and keys --------------------------------------------------------------------------
 
 _METHODS = ["none", "client_secret_basic", "client_secret_post", "private_key_jwt"]
-_CLAIMS = (
-    "sub aud exp iat iss auth_time nonce acr amr c_hash at_hash act scopes client_id azp "
-    "preferred_username name family_name given_name locale email email_verified phone_number "
-    "phone_number_verified"
-).split()
-# ZITADEL's languages: what a default instance allows (not established for a live server).
-_LOCALES = "bg cs de en es fr hu id it ja ko mk nl pl pt ru sv zh".split()
+_CLAIMS = [
+    *("sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "c_hash"),
+    *("at_hash", "act", "scopes", "client_id", "azp", "preferred_username", "name"),
+    *("family_name", "given_name", "locale", "email", "email_verified", "phone_number"),
+    "phone_number_verified",
+]
 
 
 def discovery(issuer: str) -> OAuthAnswer:
@@ -187,7 +185,8 @@ def discovery(issuer: str) -> OAuthAnswer:
         "introspection_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "claims_supported": _CLAIMS,
         "code_challenge_methods_supported": ["S256"],
-        "ui_locales_supported": _LOCALES,
+        # ui_locales_supported (the instance's languages) is left out: a live server's list is
+        # not established, and an empty list is omitted, as omitempty does.
         "request_parameter_supported": True,
         "request_uri_parameter_supported": False,
         "backchannel_logout_supported": True,
@@ -326,7 +325,7 @@ def _client(view: View, request: OAuthRequest) -> User | OAuthAnswer:
             return BAD_BASIC.answer("the Basic credentials have a broken %-escape")
     else:  # no Basic credentials, or some Go's BasicAuth cannot read: the form's fields
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-    user = view.users.get(client_id) if client_id else None
+    user: User | None = view.users.get(client_id) if client_id else None
     if user is None or user.username != client_id or user.type is not UserType.MACHINE:
         why = f"client_id {shown(client_id)} is the username of no machine user"
         if not client_id:
@@ -486,7 +485,7 @@ def _verify_assertion(view: View, assertion: str, issuer: str, now: int) -> User
     subject, who = claims.get("sub"), claims.get("iss")
     if subject != who:
         return "delegation not allowed, issuer and sub must be identical"
-    user = view.users.get(who) if isinstance(who, str) else None
+    user: User | None = view.users.get(who) if isinstance(who, str) else None
     if user is None or user.id != who:
         return f"iss {shown(str(who))} is the id of no user"
     credentials = view.credentials.get(user.id)

@@ -92,7 +92,8 @@ def _signing_key() -> tuple[RSAPrivateKey, str]:
 
 
 def jwks() -> dict[str, Any]:
-    """The JSON Web Key Set of the mock's signing key: ``{"keys": [{use, kty, kid, alg, n, e}]}``."""
+    """The JSON Web Key Set of the mock's signing key: ``{"keys": [{use, kty, kid, alg, n,
+    e}]}``."""
     from jwt.algorithms import RSAAlgorithm
 
     key, kid = _signing_key()

@@ -72,9 +72,7 @@ class _Reader:
             orgs.append(org)
             users.extend(org_users)
         by_user, by_org = self.users_by_ref, self.orgs_by_ref
-        return HandWritten(
-            orgs, users, by_user, by_org, self.ids_seen, self.ids, self.credentials
-        )
+        return HandWritten(orgs, users, by_user, by_org, self.ids_seen, self.ids, self.credentials)
 
     def _check_name(self, name: str, path: Path, kind_of_id: str) -> None:
         """A name that is another object's id would make references to either ambiguous."""
@@ -166,9 +164,7 @@ class _Reader:
                     )
                 key = f"u2f:{username}:{k}"
                 factors.append(parse_auth_factor(item, (*fpath, k), self.ids, key))
-        credentials = read_credentials(
-            spec, path, user_id, user_type, self.folder, self.key_ids
-        )
+        credentials = read_credentials(spec, path, user_id, user_type, self.folder, self.key_ids)
         if credentials is not None:
             self.credentials.append(credentials)
         user = User(user_id, username, org_id, user_type, tuple(factors))
