@@ -286,10 +286,11 @@ def _token(state: State, view: View, request: OAuthRequest) -> _Decided:
     if grant not in (CLIENT_CREDENTIALS, "authorization_code", "refresh_token"):
         error = OAuthError("unsupported_grant_type", f"{grant} not supported")
         return _Decided(error.answer(f"grant_type {shown(grant)} is not served"), None)
-    client = _client(view, request)
-    if isinstance(client, OAuthAnswer):
-        return _Decided(client, None)
-    user = client
+    user, refused = _client(view, request)
+    if refused is not None:
+        return _Decided(refused, user)
+    if user is None:  # _client answers a refusal for every request without a client
+        return _Decided(CLIENT_NOT_FOUND.answer("no client"), None)
     if grant != CLIENT_CREDENTIALS:
         # A service user's client allows only the client credentials grant.
         error = OAuthError("unauthorized_client", f'grant_type "{grant}" not allowed')
@@ -315,14 +316,14 @@ def query_unescape(value: str) -> str | None:
         return None
 
 
-def _client(view: View, request: OAuthRequest) -> User | OAuthAnswer:
-    """The machine user of the client credentials, or the error answer."""
+def _client(view: View, request: OAuthRequest) -> tuple[User | None, OAuthAnswer | None]:
+    """The machine user the client credentials name, and the refusal if they do not hold."""
     form = request.form
     if request.basic is not None:  # HTTP Basic overrides the form's fields
         client_id = query_unescape(request.basic[0])
         secret = query_unescape(request.basic[1])
         if client_id is None or secret is None:
-            return BAD_BASIC.answer("the Basic credentials have a broken %-escape")
+            return None, BAD_BASIC.answer("the Basic credentials have a broken %-escape")
     else:  # no Basic credentials, or some Go's BasicAuth cannot read: the form's fields
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     user: User | None = view.users.get(client_id) if client_id else None
@@ -330,13 +331,14 @@ def _client(view: View, request: OAuthRequest) -> User | OAuthAnswer:
         why = f"client_id {shown(client_id)} is the username of no machine user"
         if not client_id:
             why = "no client_id (in Basic credentials or the form)"
-        return CLIENT_NOT_FOUND.answer(why)
+        return None, CLIENT_NOT_FOUND.answer(why)
     credentials = view.credentials.get(user.id)
     if credentials is None or credentials.client_secret is None:
-        return SECRET_MISSING.answer(f"{user.username} has no client_secret in the scenario")
+        why = f"{user.username} has no client_secret in the scenario"
+        return user, SECRET_MISSING.answer(why)
     if not hmac.compare_digest(secret.encode(), credentials.client_secret.encode()):
-        return SECRET_INVALID.answer(f"the client_secret is not {user.username}'s")
-    return user
+        return user, SECRET_INVALID.answer(f"the client_secret is not {user.username}'s")
+    return user, None
 
 
 def _scopes(text: str) -> tuple[str, ...] | None:
