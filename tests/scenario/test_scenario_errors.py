@@ -58,7 +58,7 @@ EXPECTED = {
     "34-times-zero.yaml": "34-times-zero.yaml:5: errors[0].times: expected a whole number of at least 1, got 0",
     "35-error-unknown-org.yaml": "35-error-unknown-org.yaml:5: errors[0].org: no org 'ACNE' in the scenario (did you mean 'ACME'?)",
     "36-users-not-list.yaml": "36-users-not-list.yaml:4: orgs[0].users: expected a list, got a mapping",
-    "37-unknown-user-key.yaml": "37-unknown-user-key.yaml:6: orgs[0].users[0].auth_factor: unknown key (did you mean 'auth_factors'?); expected one of: auth_factors, id, type, username",
+    "37-unknown-user-key.yaml": "37-unknown-user-key.yaml:6: orgs[0].users[0].auth_factor: unknown key (did you mean 'auth_factors'?); expected one of: auth_factors, client_secret, id, keys, type, username",
     "38-recursive-alias.yaml": "38-recursive-alias.yaml:4: orgs[0].users: a recursive alias: *orgs is used inside the &orgs it refers to",
     "39-code-ok.yaml": "39-code-ok.yaml:5: errors[0].code: 'OK' is not a gRPC error code (a name like UNAVAILABLE, or 1 to 16)",
     "40-policy-misspelled-key.yaml": "40-policy-misspelled-key.yaml:3: instance.login_policy.factors: unknown key (did you mean 'second_factors'?); expected one of: processed_sequence, second_factors",

@@ -116,10 +116,14 @@ def _read_key_file(name: str, path: Path, folder: str | None) -> bytes:
         raise Invalid(path, f"key file {name!r} does not exist (looked for {target})") from None
     except OSError as exc:
         raise Invalid(path, f"key file {name!r} cannot be read: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise Invalid(path, f"key file {name!r} is not a regular file")
-        data = file.read(MAX_KEY_FILE + 1)
+        data = os.read(fd, MAX_KEY_FILE + 1)
+    except OSError as exc:
+        raise Invalid(path, f"key file {name!r} cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_KEY_FILE:
         raise Invalid(
             path,
@@ -127,6 +131,18 @@ def _read_key_file(name: str, path: Path, folder: str | None) -> bytes:
             "a public key in PEM is under 1 KiB",
         )
     return data
+
+
+def _kind(key: object) -> str:
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519
+
+    kinds = (
+        (ec.EllipticCurvePublicKey, "an elliptic-curve (EC) key"),
+        (ed25519.Ed25519PublicKey, "an Ed25519 key"),
+        (ed448.Ed448PublicKey, "an Ed448 key"),
+        (dsa.DSAPublicKey, "a DSA key"),
+    )
+    return next((name for cls, name in kinds if isinstance(key, cls)), "another kind of key")
 
 
 def public_key_pem(data: bytes, path: Path) -> str:
@@ -145,8 +161,7 @@ def public_key_pem(data: bytes, path: Path) -> str:
     if not isinstance(key, rsa.RSAPublicKey):
         raise Invalid(
             path,
-            f"not an RSA public key in PEM: a {type(key).__name__.removesuffix('PublicKey')} "
-            "key; ZITADEL's machine keys are RSA (RS256)",
+            f"not an RSA public key in PEM: {_kind(key)}; ZITADEL's machine keys are RSA (RS256)",
         )
     if key.key_size < MIN_KEY_BITS:
         raise Invalid(
