@@ -117,7 +117,8 @@ def test_mistakes_are_one_line(
     monkeypatch.chdir(tmp_path)
     assert main(["new-key", "--scenario", "s.yaml", *argv]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and error in err
+    assert err.startswith("error: ")
+    assert error in err
     assert err.count("\n") == 1
 
 
