@@ -7,11 +7,10 @@ of the scenario's indexes, so a reset is O(1) whatever the scenario's size.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
@@ -19,34 +18,22 @@ from .errors import ScenarioError
 from .faults import Injection, Injector
 from .ids import IdGenerator
 from .journal import Call, Journal, did_you_mean, known_names, shown
-from .model import (
-    AuthFactor,
-    Credentials,
-    ErrorRule,
-    Factor,
-    IssuedToken,
-    LoginPolicy,
-    Org,
-    Scenario,
-    Token,
-    User,
-    UserType,
-)
+from .model import AuthFactor, ErrorRule, Factor, LoginPolicy, Org, Scenario, Token, User, UserType
 from .scenario.fields import Invalid, check_recovery_codes, parse_auth_factor, parse_factors
 from .scenario.paths import Path, format_path
 from .scenario.rules import parse_error_rule
 from .serving import Serving
 from .versions import DEFAULT, REQUEST_ID, Profile
 
-__all__ = ["MAX_ISSUED", "PolicyView", "State", "View", "base_view"]
+if TYPE_CHECKING:
+    from .model import IssuedToken
+
+__all__ = ["PolicyView", "State", "View", "base_view"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 _MISSING: Any = object()
 DELETED: Any = object()  # an overlay value that hides the base's entry
-# Access tokens kept per namespace: past this many, the oldest issued is forgotten (refused
-# as unknown from then on), so that a long-running server signing in in a loop stays bounded.
-MAX_ISSUED = 10_000
 
 
 class Overlay(Generic[K, V]):
@@ -99,11 +86,8 @@ class View:
     first_org_id: str
     profile: Profile = DEFAULT  # the ZITADEL release answered as
     request_ids: bool = False  # whether answers carry request ids (the profile says; read often)
-    # The scenario's frozen clock (None: the wall clock), for what expires: issued tokens.
-    clock_ns: int | None = None
-    credentials: Mapping[str, Credentials] = field(default_factory=dict)  # by user id
-    # Access tokens issued by the token endpoint, oldest first (at most MAX_ISSUED).
-    issued: Mapping[str, IssuedToken] = field(default_factory=dict)
+    clock_ns: int | None = None  # the scenario's frozen clock (None: the wall clock)
+    issued: Mapping[str, IssuedToken] = field(default_factory=dict)  # by the token endpoint
     # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
     # starts with none, so a change is never answered from an older one.
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -137,7 +121,6 @@ def base_view(scenario: Scenario) -> View:
         profile=scenario.profile,
         request_ids=scenario.profile.has(REQUEST_ID),
         clock_ns=scenario.clock_ns,
-        credentials={c.user_id: c for c in scenario.credentials},
     )
 
 
@@ -351,25 +334,11 @@ class State:
             self.view = replace(view, tokens=view.tokens.with_change(token, entry))
             return entry
 
-    def issue_token(
-        self, user_id: str, scopes: tuple[str, ...], *, lifetime_ns: int, api_audience: bool
-    ) -> IssuedToken:
-        """Issue an opaque access token acting as ``user_id`` for ``lifetime_ns`` from now.
-
-        Kept in this state (a reset forgets it); past ``MAX_ISSUED`` the oldest is dropped.
-        """
-        with self._lock:
-            view = self.view
-            now = self.now_ns()
-            entry = IssuedToken(
-                secrets.token_urlsafe(32), user_id, now + lifetime_ns, scopes, api_audience, now
-            )
-            issued = dict(view.issued)  # copied on write: readers hold the snapshot they read
-            while len(issued) >= MAX_ISSUED:
-                del issued[next(iter(issued))]
-            issued[entry.token] = entry
-            self.view = replace(view, issued=issued)
-            return entry
+    def keep_token(self, entry: IssuedToken, limit: int) -> None:
+        """Keep an access token the token endpoint issued; past ``limit``, the oldest goes."""
+        with self._lock:  # copied on write: readers hold the snapshot they read
+            kept = dict(list(self.view.issued.items())[1 - limit :]) if limit > 1 else {}
+            self.view = replace(self.view, issued={**kept, entry.token: entry})
 
     # -- forced errors -----------------------------------------------------------------------
 

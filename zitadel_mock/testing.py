@@ -25,6 +25,7 @@ from .model import (
     User,
 )
 from .namespaces import DEFAULT_NAMESPACE
+from .oauth_testing import SignIn
 from .scenario.builtin import builtin_scenario
 from .scenario.read import load_scenario
 from .server import MockServer
@@ -34,8 +35,6 @@ __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]
 
 _BUILTIN = "<built-in>"
 RPCS = ALL_RPCS  # the API's methods and the token endpoint (Token)
-# What zitadel-client asks for by default: an ID token, and the audience the API checks.
-DEFAULT_SCOPES = ("openid", "urn:zitadel:iam:org:project:id:zitadel:aud")
 
 
 def _caller_origin() -> str:
@@ -55,7 +54,7 @@ class ServerSideError(ZitadelMockError):
     """An exception was raised inside the mock while it served a request."""
 
 
-class ZitadelMock:
+class ZitadelMock(SignIn):
     """Steer and inspect a running ``MockServer``: the journal, forced errors, state changes.
 
     Users and orgs are named by username/name or by id everywhere. Every change is undone by
@@ -247,40 +246,6 @@ class ZitadelMock:
     def add_token(self, token: str, user: str, *, expired: bool = False) -> Token:
         """Make a bearer token act as a user (or, with ``expired``, be known but rejected)."""
         return self.server.state.add_token(token, user, expired=expired)
-
-    def token_for(
-        self,
-        user: str,
-        *,
-        scopes: Iterable[str] = DEFAULT_SCOPES,
-        lifetime: float = 12 * 3600,
-    ) -> str:
-        """Mint an access token for a machine user, as its sign-in at the token endpoint would.
-
-        It acts on the API as that user (its org, its memberships) until ``lifetime`` seconds
-        pass on the mock's clock (0: already expired); without the scope
-        ``urn:zitadel:iam:org:project:id:zitadel:aud`` the API refuses it, as ZITADEL does.
-        The user needs no credentials in the scenario. A reset forgets the token.
-        """
-        from . import oauth
-        from .errors import ScenarioError
-        from .journal import did_you_mean, known_names
-
-        state = self.server.state
-        users = state.view.users
-        found = users.get(str(user))
-        if found is None:
-            near = did_you_mean(str(user), known_names("user", users))
-            raise ScenarioError(f"no user {shown(str(user))}{near}", path="user")
-        if found.type.value != "machine":
-            raise ScenarioError(
-                f"{found.username!r} is a human user; only machine users sign in", path="user"
-            )
-        chosen = (scopes,) if isinstance(scopes, str) else tuple(scopes)
-        if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float)) or lifetime < 0:
-            raise ValueError(f"lifetime: expected seconds (0 or more), got {lifetime!r}")
-        nanoseconds = int(min(lifetime, 10 * 365 * 86400) * 1e9)
-        return oauth.mint(state, found, chosen, lifetime_ns=nanoseconds).token
 
     # -- strict tests: rules that never fired, refusals nobody expected ----------------------
 

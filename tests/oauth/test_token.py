@@ -226,7 +226,7 @@ def test_a_bad_assertion_is_an_internal_error_up_to_4_13_1(make_state, key_pair,
 
 def test_after_4_13_1_a_bad_assertion_is_invalid_grant() -> None:
     # No release after 4.13.1 is known to the mock yet: the switch is tested on its own.
-    from zitadel_mock.oauth import bad_assertion
+    from zitadel_mock.oauth_clients import bad_assertion
     from zitadel_mock.versions import Version, profile_of
 
     newer = bad_assertion(profile_of(Version(4, 14, 0)))

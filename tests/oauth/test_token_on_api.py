@@ -9,7 +9,7 @@ import falcon.testing
 import pytest
 from oauthkit import ACME, ADMIN, API_SCOPE, SECOND_FACTORS, basic, post_token
 
-import zitadel_mock.state
+import zitadel_mock.oauth
 from zitadel_mock import State, create_app
 
 SECRET = quote("acme admin+secret%", safe="")
@@ -86,7 +86,7 @@ def test_a_reset_forgets_issued_tokens(client, state: State) -> None:
 
 
 def test_the_store_is_bounded(client, state: State, monkeypatch) -> None:
-    monkeypatch.setattr(zitadel_mock.state, "MAX_ISSUED", 3)
+    monkeypatch.setattr(zitadel_mock.oauth, "MAX_ISSUED", 3)
     tokens = [_sign_in(client) for _ in range(5)]
     assert list(state.view.issued) == tokens[2:]
     assert _api(client, tokens[0]).status_code == 401

@@ -15,6 +15,7 @@ from ..faults import FAULTS, MAX_SECONDS
 from ..model import ALL_RPCS, LIST_SECOND_FACTORS
 from ..roles import INSTANCE_ROLES, ORG_ROLES
 from .read import MAX_USER_ID
+from .schema_credentials import KEYS_LOADER_ONLY, credential_properties, machine_or_human
 from .schema_words import about as _about
 from .schema_words import described_generate as _described_generate
 from .schema_words import offered as _offered
@@ -43,12 +44,7 @@ LOADER_ONLY: tuple[tuple[str, str], ...] = (
         "a zitadel_version of the right form outside 4.0.0 to 4.13.1, or recovery_codes in a "
         "login policy of a zitadel_version before 4.10.0",
     ),
-    (
-        "key",
-        "a machine key that is no RSA public key in PEM (of 2048 bits or more), or a "
-        "public_key_file that is missing, outside the scenario's folder, not a regular file "
-        "or larger than 64 KiB",
-    ),
+    ("key", KEYS_LOADER_ONLY),
 )
 
 
@@ -244,21 +240,6 @@ def scenario_schema() -> dict[str, Any]:
             ),
         ]
     }
-    machine_key = _object(
-        {
-            "id": _about(_ID, "the key id: the kid header of the assertions it verifies"),
-            "public_key": _about(
-                _TEXT, "the public key, in PEM ('-----BEGIN PUBLIC KEY-----...'): RSA, 2048 bits+"
-            ),
-            "public_key_file": _about(
-                _TEXT,
-                "a file holding the public key in PEM, relative to the scenario's folder "
-                "(and inside it)",
-            ),
-        },
-        ("id",),
-        oneOf=[{"required": ["public_key"]}, {"required": ["public_key_file"]}],
-    )
     policy = _object(
         {
             "second_factors": {
@@ -294,25 +275,11 @@ def scenario_schema() -> dict[str, Any]:
                 "items": auth_factor,
                 "description": "what ListHumanAuthFactors answers for the user (humans only)",
             },
-            "client_secret": _about(
-                _TEXT,
-                "machine users only: the secret of the client credentials grant at "
-                "/oauth/v2/token (the client id is the username)",
-            ),
-            "keys": {
-                "type": "array",
-                "items": machine_key,
-                "description": "machine users only: the public halves of the keys its JWT "
-                "profile assertions are signed with (RS256)",
-            },
-        },
+        }
+        | credential_properties(),
         ("username",),
-        # A machine user has no auth factors; a human user no secret and no keys.
-        **{
-            "if": {"properties": {"type": {"const": "machine"}}, "required": ["type"]},
-            "then": {"properties": {"auth_factors": {"maxItems": 0}}},
-            "else": {"properties": {"client_secret": False, "keys": False}},
-        },
+        # A machine user has no auth factors; a human user no client secret and no keys.
+        **machine_or_human({"properties": {"auth_factors": {"maxItems": 0}}}),
     )
     org = _object(
         {

@@ -17,9 +17,10 @@ from typing import Any
 import falcon
 import falcon.asgi
 
-from ... import oauth
+from ... import oauth, oauth_provider
 from ...journal import shortened_authorization
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
+from ...oauth_messages import OAuthAnswer, OAuthRequest, query_unescape
 from ...state import State
 from ..rest.connection import deliver_asgi, deliver_wsgi
 
@@ -53,7 +54,7 @@ def parse_form(text: str) -> dict[str, str] | None:
         if ";" in pair:  # Go refuses semicolons as separators
             return None
         name, _, value = pair.partition("=")
-        name_text, value_text = oauth.query_unescape(name), oauth.query_unescape(value)
+        name_text, value_text = query_unescape(name), query_unescape(value)
         if name_text is None or value_text is None:
             return None
         fields.setdefault(name_text, value_text)
@@ -89,7 +90,7 @@ def _headers(req: Any) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _request(req: Any, body: bytes, started: float, arrived: int) -> oauth.OAuthRequest:
+def _request(req: Any, body: bytes, started: float, arrived: int) -> OAuthRequest:
     fields = parse_form(req.query_string)
     form_error = fields is None
     if (req.content_type or "").split(";")[0].strip().lower() == FORM_TYPE:
@@ -97,7 +98,7 @@ def _request(req: Any, body: bytes, started: float, arrived: int) -> oauth.OAuth
         posted = None if len(body) > MAX_FORM else parse_form(body.decode("utf-8", "replace"))
         form_error = form_error or posted is None
         fields = {**(fields or {}), **(posted or {})}
-    return oauth.OAuthRequest(
+    return OAuthRequest(
         method=req.method,
         path=req.path,
         form=fields or {},
@@ -118,7 +119,7 @@ def _not_allowed(resp: Any, method: str) -> None:
     resp.set_header("Allow", method)
 
 
-def _send(resp: Any, answer: oauth.OAuthAnswer) -> None:
+def _send(resp: Any, answer: OAuthAnswer) -> None:
     resp.status = answer.status
     resp.data = answer.body
     resp.content_type = "application/json"
@@ -132,17 +133,17 @@ class _Endpoint:
         self.name = name
         self.method = _METHOD[name]
 
-    def answer(self, req: Any, body: bytes) -> oauth.OAuthAnswer:
+    def answer(self, req: Any, body: bytes) -> OAuthAnswer:
         started, arrived = time.perf_counter(), time.time_ns()
         if self.name == "discovery":
-            return oauth.discovery(f"{req.scheme}://{req.netloc}")
+            return oauth_provider.discovery(f"{req.scheme}://{req.netloc}")
         if self.name == "keys":
-            return oauth.keys()
+            return oauth_provider.keys()
         state = self.resolve(req)
         request = _request(req, body, started, arrived)
         if self.name == "token":
             return oauth.token(state, request)
-        return oauth.introspect(state, request)
+        return oauth_provider.introspect(state, request)
 
 
 class _WsgiEndpoint(_Endpoint):
