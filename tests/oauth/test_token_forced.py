@@ -114,3 +114,10 @@ def test_token_for_refuses_what_cannot_sign_in(mock: ZitadelMock) -> None:
         mock.token_for("alice")
     with pytest.raises(ValueError, match="lifetime"):
         mock.token_for("bot", lifetime=-1)
+
+
+def test_a_rule_without_rpc_applies_to_sign_ins_too(make_state) -> None:
+    state: State = make_state("errors: [{code: UNAVAILABLE, times: 1}]\n")
+    client = falcon.testing.TestClient(create_app(state))
+    assert post_token(client, CC, Authorization=basic("acme-admin", SECRET)).status_code == 503
+    assert post_token(client, CC, Authorization=basic("acme-admin", SECRET)).status_code == 200
