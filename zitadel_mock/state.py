@@ -8,9 +8,10 @@ of the scenario's indexes, so a reset is O(1) whatever the scenario's size.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .bigints import MAX_DIGITS, describe
 from .clock import wall_clock_ns
@@ -24,9 +25,6 @@ from .scenario.paths import Path, format_path
 from .scenario.rules import parse_error_rule
 from .serving import Serving
 from .versions import DEFAULT, REQUEST_ID, Profile
-
-if TYPE_CHECKING:
-    from .model import IssuedToken
 
 __all__ = ["PolicyView", "State", "View", "base_view"]
 
@@ -87,7 +85,7 @@ class View:
     profile: Profile = DEFAULT  # the ZITADEL release answered as
     request_ids: bool = False  # whether answers carry request ids (the profile says; read often)
     clock_ns: int | None = None  # the scenario's frozen clock (None: the wall clock)
-    issued: Mapping[str, IssuedToken] = field(default_factory=dict)  # by the token endpoint
+    issued: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # model.IssuedToken
     # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
     # starts with none, so a change is never answered from an older one.
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -334,11 +332,14 @@ class State:
             self.view = replace(view, tokens=view.tokens.with_change(token, entry))
             return entry
 
-    def keep_token(self, entry: IssuedToken, limit: int) -> None:
-        """Keep an access token the token endpoint issued; past ``limit``, the oldest goes."""
-        with self._lock:  # copied on write: readers hold the snapshot they read
-            kept = dict(list(self.view.issued.items())[1 - limit :]) if limit > 1 else {}
-            self.view = replace(self.view, issued={**kept, entry.token: entry})
+    def keep_token(self, entry: Any, limit: int) -> None:
+        """Keep an issued access token (a model.IssuedToken); past ``limit``, the oldest goes."""
+        with self._lock:  # a store of the state's own, changed in place (a reset: a new one)
+            if (issued := self.view.issued) is self._base.issued:  # the shared empty one
+                self.view = replace(self.view, issued=(issued := OrderedDict()))
+            if len(issued) >= limit:
+                issued.popitem(last=False)
+            issued[entry.token] = entry
 
     # -- forced errors -----------------------------------------------------------------------
 
