@@ -108,6 +108,11 @@ class _Caller:
 def _caller(view: View, token: str | None) -> _Caller:
     if token is None:
         return _Caller(None, None, False)
+    issued = view.issued.get(token) if view.issued else None
+    if issued is not None:  # issued by the token endpoint: usable on the API with the audience
+        user = view.users.get(issued.user_id)
+        usable = issued.api_audience and issued.expires_ns > _now_ns(view)
+        return _Caller(issued.user_id, user.org_id if user else None, usable)
     entry = view.tokens.get(token)
     if entry is not None:
         user = view.users.get(entry.user_id)
@@ -168,10 +173,23 @@ def _authorize(
     return None
 
 
+def _now_ns(view: View) -> int:
+    return view.clock_ns if view.clock_ns is not None else time.time_ns()
+
+
 def _token_why(view: View, token: str) -> str:
     """Why a bearer token is refused: expired, unknown (with the nearest ones), or empty."""
     if not token:
         return "the bearer token is empty"
+    issued = view.issued.get(token) if view.issued else None
+    if issued is not None:
+        whose = f"the access token of {_user_name(view, issued.user_id)}"
+        if not issued.api_audience:
+            return (
+                f"{whose} was issued without the scope "
+                "urn:zitadel:iam:org:project:id:zitadel:aud, so its audience is not ZITADEL's API"
+            )
+        return f"{whose} has expired"
     entry = view.tokens.get(token)
     if entry is not None:
         return f"token {shown(token)} of {_user_name(view, entry.user_id)} has expired"
@@ -203,8 +221,10 @@ def handle(state: State, request: Request) -> Answer:
     decided = view.answers.get(key)
     if decided is None:
         decided = _decide(view, request, state.scenario.instance_id)
+        # An issued token expires by the clock, not by a change: its answers are not kept.
+        issued = view.issued and decided[0] in view.issued
         size = len(key[1] or "") + len(key[2] or "") + len(key[3] or "")
-        if size + (v2.size if v2 is not None else 0) <= MEMO_KEY:
+        if not issued and size + (v2.size if v2 is not None else 0) <= MEMO_KEY:
             if len(view.answers) >= MEMO_SIZE:
                 view.answers.clear()
             view.answers[key] = decided

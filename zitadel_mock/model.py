@@ -11,18 +11,24 @@ from typing import Any
 from .versions import DEFAULT, Profile
 
 __all__ = [
+    "ALL_RPCS",
     "AUTH_FACTOR_TYPES",
     "MAX_SECONDS",
+    "OAUTH_RPCS",
     "RPCS",
     "SERVED_RPCS",
+    "TOKEN_RPC",
     "V2_RPCS",
     "AuthFactor",
+    "Credentials",
     "Delay",
     "ErrorRule",
     "Factor",
     "FactorState",
+    "IssuedToken",
     "LoginPolicy",
     "LoginSettings",
+    "MachineKey",
     "Member",
     "Methods",
     "Org",
@@ -90,6 +96,11 @@ V2_RPCS: tuple[str, ...] = (
 SERVED_RPCS: tuple[str, ...] = RPCS + V2_RPCS
 # The RPCs with no user in their request: a forced rule for one of them cannot name a user.
 USERLESS_RPCS: tuple[str, ...] = (LIST_SECOND_FACTORS, GET_LOGIN_SETTINGS)
+# The token endpoint (POST /oauth/v2/token), journalled and forced under this name. Kept apart
+# from RPCS, the Management API's methods, which the usage report counts as a scenario's routes.
+TOKEN_RPC = "Token"
+OAUTH_RPCS: tuple[str, ...] = (TOKEN_RPC,)
+ALL_RPCS: tuple[str, ...] = (*SERVED_RPCS, *OAUTH_RPCS)  # what a forced rule's rpc may name
 
 
 class Factor(enum.Enum):
@@ -276,6 +287,36 @@ class Token:
 
 
 @dataclass(frozen=True)
+class MachineKey:
+    """The public half of a service user's key, for the JWT profile (RS256)."""
+
+    id: str  # the key id: the ``kid`` of the assertions it verifies
+    public_key: str  # PEM (SubjectPublicKeyInfo), checked to be an RSA key when loaded
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How a machine user signs in: a client secret, keys for the JWT profile, or both."""
+
+    user_id: str
+    client_secret: str | None = None
+    keys: tuple[MachineKey, ...] = ()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """An access token the token endpoint (or ``token_for``) issued to a service user."""
+
+    token: str
+    user_id: str
+    expires_ns: int  # by the mock's clock (the scenario's frozen one, if it has one)
+    scopes: tuple[str, ...]
+    # Issued with urn:zitadel:iam:org:project:id:zitadel:aud: only then may it call the API.
+    api_audience: bool
+    issued_ns: int = 0  # when, by the mock's clock
+
+
+@dataclass(frozen=True)
 class ErrorRule:
     """A forced rule: matching requests get this answer before any auth check.
 
@@ -322,6 +363,7 @@ class Scenario:
     rate_limit: RateLimit | None = None
     profile: Profile = DEFAULT  # the ZITADEL release answered as (zitadel_version)
     instance_id: str = "259242039378444289"  # the instance's id: GetLoginSettings' resourceOwner
+    credentials: tuple[Credentials, ...] = ()  # how machine users sign in (OAuth)
 
     @property
     def zitadel_version(self) -> str:

@@ -8,6 +8,7 @@ of the scenario's indexes, so a reset is O(1) whatever the scenario's size.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -83,6 +84,8 @@ class View:
     first_org_id: str
     profile: Profile = DEFAULT  # the ZITADEL release answered as
     request_ids: bool = False  # whether answers carry request ids (the profile says; read often)
+    clock_ns: int | None = None  # the scenario's frozen clock (None: the wall clock)
+    issued: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # model.IssuedToken
     # Answers worked out from this snapshot, by request (see service.handle): a new snapshot
     # starts with none, so a change is never answered from an older one.
     answers: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -115,6 +118,7 @@ def base_view(scenario: Scenario) -> View:
         first_org_id=scenario.orgs[0].id,
         profile=scenario.profile,
         request_ids=scenario.profile.has(REQUEST_ID),
+        clock_ns=scenario.clock_ns,
     )
 
 
@@ -327,6 +331,15 @@ class State:
             entry = Token(token, target.id, bool(expired))
             self.view = replace(view, tokens=view.tokens.with_change(token, entry))
             return entry
+
+    def keep_token(self, entry: Any, limit: int) -> None:
+        """Keep an issued access token (a model.IssuedToken); past ``limit``, the oldest goes."""
+        with self._lock:  # a store of the state's own, changed in place (a reset: a new one)
+            if (issued := self.view.issued) is self._base.issued:  # the shared empty one
+                self.view = replace(self.view, issued=(issued := OrderedDict()))
+            if len(issued) >= limit:
+                issued.popitem(last=False)
+            issued[entry.token] = entry
 
     # -- forced errors -----------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 from .errors import ZitadelMockError
 from .journal import Call, check_status, resolve, select, shown
 from .model import (
-    SERVED_RPCS,
+    ALL_RPCS,
     AuthFactor,
     ErrorRule,
     Factor,
@@ -25,6 +25,7 @@ from .model import (
     User,
 )
 from .namespaces import DEFAULT_NAMESPACE
+from .oauth_testing import SignIn
 from .scenario.builtin import builtin_scenario
 from .scenario.read import load_scenario
 from .server import MockServer
@@ -33,7 +34,7 @@ from .usage import describe_rule, unexpected_refusals, unfired_rules
 __all__ = ["MockAssertionError", "ServerSideError", "ZitadelMock"]
 
 _BUILTIN = "<built-in>"
-RPCS = SERVED_RPCS  # v1's and v2's
+RPCS = ALL_RPCS  # v1's, v2's and the token endpoint (Token)
 
 
 def _caller_origin() -> str:
@@ -53,7 +54,7 @@ class ServerSideError(ZitadelMockError):
     """An exception was raised inside the mock while it served a request."""
 
 
-class ZitadelMock:
+class ZitadelMock(SignIn):
     """Steer and inspect a running ``MockServer``: the journal, forced errors, state changes.
 
     Users and orgs are named by username/name or by id everywhere. Every change is undone by

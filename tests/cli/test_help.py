@@ -17,7 +17,7 @@ import pytest
 from zitadel_mock.cli import main
 
 HELP = Path(__file__).parent / "help"
-COMMANDS = ["", "serve", "validate", "schema", "generate"]
+COMMANDS = ["", "serve", "validate", "schema", "generate", "new-key"]
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 13), reason="argparse 3.13 writes options otherwise")

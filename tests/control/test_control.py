@@ -388,7 +388,8 @@ def test_journal_list_filter_count_clear(api: Api) -> None:
     [
         (
             "rpc=ListFactors",
-            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors",
+            "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors,"
+            " Token",
         ),
         ("status=abc", "status: 'abc' is not an HTTP status (100 to 599)"),
         ("status=42", "status: '42' is not an HTTP status (100 to 599)"),
@@ -570,7 +571,7 @@ def test_forced_errors_add_list_clear(api: Api) -> None:
             b'{"code": 14, "rpc": "ListFactors"}',
             422,
             "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors, "
-            "ListAuthenticationFactors, ListAuthenticationMethodTypes, GetLoginSettings"
+            "ListAuthenticationFactors, ListAuthenticationMethodTypes, GetLoginSettings, Token"
             " (did you mean 'ListHumanAuthFactors'?)",
         ),
         (

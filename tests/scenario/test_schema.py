@@ -48,6 +48,7 @@ LOADER_ONLY_MESSAGES: dict[str, Any] = {
     "number form": re.compile(r"expected a whole number, got a number \(-?\d+\.0\)").search,
     "bounds": re.compile(r"the low bound .* is above the high bound").search,
     "version": re.compile(r"is not a version the mock knows|needs zitadel_version").search,
+    "key": re.compile(r"^key file |^not an RSA public key in PEM").search,
 }
 
 

@@ -11,6 +11,7 @@ from .. import __version__
 from ..errors import ZitadelMockError
 from ..limits import DEFAULT_MAX_BODY_SIZE
 from . import generate as generate_command
+from . import new_key as new_key_command
 from .check import add_commands
 from .serve import add_serve_options, run_serve, whole_number
 
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_serve_options(serve)
     add_commands(commands)
     generate_command.add_parser(commands)
+    new_key_command.add_parser(commands)
     return parser
 
 
@@ -101,7 +103,7 @@ def main(argv: Sequence[str] | None = None, *, serve: ServeFn = run_serve) -> in
     try:
         if args.command == "serve":
             return serve(args, sys.stdout)
-        if hasattr(args, "run"):  # validate, schema, generate
+        if hasattr(args, "run"):  # validate, schema, generate, new-key
             return int(args.run(args, sys.stdout))
     except ZitadelMockError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..model import RPCS
+from ..model import ALL_RPCS
 from ..namespaces import NAMESPACE_HEADER
 from .schemas import SCHEMAS, STRING, ref
 
@@ -58,7 +58,7 @@ def _path(name: str, description: str) -> dict[str, Any]:
 
 
 _FILTER_PARAMS = [
-    {"name": "rpc", "in": "query", "schema": {"enum": list(RPCS)}},
+    {"name": "rpc", "in": "query", "schema": {"enum": list(ALL_RPCS)}},
     {"name": "user", "in": "query", "schema": STRING, "description": "username or id"},
     {"name": "org", "in": "query", "schema": STRING, "description": "org name or id"},
     {"name": "status", "in": "query", "schema": {"type": "integer"}},

@@ -14,7 +14,7 @@ from ..bigints import MAX_DIGITS, is_digit_limit, locate_json, too_long_message
 from ..errors import ScenarioError
 from ..faults import total_times
 from ..journal import Call, did_you_mean, known_names, parse_status, resolve, select, shown
-from ..model import RPCS, Factor, Scenario
+from ..model import ALL_RPCS, Factor, Scenario
 from ..namespaces import NamespacesFull
 from ..scenario.fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
 from ..scenario.read import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
@@ -161,8 +161,8 @@ def _calls(request: ControlRequest) -> list[Call]:
     """The namespace's calls selected by the query's filters (journal.py says which are valid)."""
     state = request.state()
     rpc, user, org, status = (_one(request, key) for key in ("rpc", "user", "org", "status"))
-    if rpc is not None and rpc not in RPCS:
-        raise ControlError(400, f"rpc: {shown(rpc)} is not one of {', '.join(RPCS)}")
+    if rpc is not None and rpc not in ALL_RPCS:
+        raise ControlError(400, f"rpc: {shown(rpc)} is not one of {', '.join(ALL_RPCS)}")
     view = state.view
     try:
         wanted = (

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..faults import total_times
 from ..journal import Call, parse_status, resolve, select, shown
-from ..model import RPCS, ErrorRule
+from ..model import ALL_RPCS, ErrorRule
 from ..state import View
 from .forms import ControlError, ControlRequest, Reply, factor_json, rule_json, token_json
 from .page_html import PAGE_HTML
@@ -118,8 +118,8 @@ def page_json(request: ControlRequest) -> Reply:
     state = request.state()
     view = state.view
     rpc, user, org, status = (_one(request, key) for key in PAGE_FILTERS)
-    if rpc is not None and rpc not in RPCS:
-        raise ControlError(400, f"rpc: {shown(rpc)} is not one of {', '.join(RPCS)}")
+    if rpc is not None and rpc not in ALL_RPCS:
+        raise ControlError(400, f"rpc: {shown(rpc)} is not one of {', '.join(ALL_RPCS)}")
     try:
         wanted = (
             resolve("user", user, view.users) if user is not None else None,
@@ -170,7 +170,7 @@ def page_json(request: ControlRequest) -> Reply:
                 else _limited(view.tokens.values(), tokens, token_json),
             },
             "rules": rules,
-            "rpcs": list(RPCS),
+            "rpcs": list(ALL_RPCS),
             "journal": {
                 "calls": [call.to_dict() for call in chosen[-MAX_ROWS:]],
                 "count": len(chosen),

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..codes import CODE_NAMES
 from ..faults import FAULTS
-from ..model import RPCS
+from ..model import ALL_RPCS
 
 __all__ = ["SCHEMAS", "STRING", "ref"]
 
@@ -144,7 +144,7 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Call": _object(
         {
-            "rpc": {"enum": [*RPCS, None]},
+            "rpc": {"enum": [*ALL_RPCS, None]},
             "method": STRING,
             "path": STRING,
             "user_id": _nullable("string"),
@@ -201,14 +201,18 @@ SCHEMAS: dict[str, Any] = {
     "Count": _object({"count": _INTEGER}),
     "Cleared": _object({"cleared": _INTEGER}),
     "ErrorRuleInput": _object(
-        {"rpc": {"type": "string", "enum": list(RPCS)}, "user": _NAME_OR_ID, "org": _NAME_OR_ID}
+        {
+            "rpc": {"type": "string", "enum": list(ALL_RPCS)},
+            "user": _NAME_OR_ID,
+            "org": _NAME_OR_ID,
+        }
         | _STEP_INPUT,
         [],
     ),
     "StepInput": _object(_STEP_INPUT, []),
     "ErrorRule": _object(
         {
-            "rpc": {"enum": [*RPCS, None]},
+            "rpc": {"enum": [*ALL_RPCS, None]},
             "user_id": _nullable("string"),
             "org_id": _nullable("string"),
             **_step_output(),

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ids import IdGenerator
-from ..model import NO_METHODS, AuthFactor, FactorState, Methods, Org, User, UserType
+from ..model import NO_METHODS, AuthFactor, Credentials, FactorState, Methods, Org, User, UserType
+from .credentials import CREDENTIAL_KEYS, read_credentials
 from .fields import (
     Invalid,
     did_you_mean,
@@ -30,7 +31,7 @@ __all__ = ["MAX_USER_ID", "ORG_KEYS", "USER_KEYS", "HandWritten", "read_orgs"]
 MAX_USER_ID = 200  # ZITADEL's limit on a user id (and here, any id)
 ORG_KEYS = ("name", "id", "login_policy", "members", "users")
 METHOD_KEYS = ("password", "passkeys", "idp_links", "recovery_codes")
-USER_KEYS = ("username", "id", "type", "auth_factors", *METHOD_KEYS)
+USER_KEYS = ("username", "id", "type", "auth_factors", *METHOD_KEYS, *CREDENTIAL_KEYS)
 
 
 @dataclass
@@ -45,15 +46,22 @@ class HandWritten:
     ids: IdGenerator  # every id written or made so far is taken
     # Where users are given recovery codes, which the scenario's version must have (4.10.0).
     recovery_codes_at: list[Path]
+    credentials: list[Credentials]  # the machine users' secrets and keys, in the file's order
 
 
-def read_orgs(raw_orgs: list[Any], seed: int) -> HandWritten:
-    """Read the ``orgs`` list; raise Invalid at the first mistake."""
-    return _Reader(seed).read(raw_orgs)
+def read_orgs(raw_orgs: list[Any], seed: int, folder: str | None = None) -> HandWritten:
+    """Read the ``orgs`` list; raise Invalid at the first mistake.
+
+    ``folder`` is the scenario file's folder, where key files are found (None: not a file).
+    """
+    return _Reader(seed, folder).read(raw_orgs)
 
 
 class _Reader:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, folder: str | None = None) -> None:
+        self.folder = folder
+        self.credentials: list[Credentials] = []
+        self.key_ids: dict[str, Path] = {}
         self.ids = IdGenerator(seed)
         self.ids_seen: dict[str, Path] = {}
         self.users_by_ref: dict[str, User] = {}
@@ -70,7 +78,14 @@ class _Reader:
             users.extend(org_users)
         by_user, by_org = self.users_by_ref, self.orgs_by_ref
         return HandWritten(
-            orgs, users, by_user, by_org, self.ids_seen, self.ids, self.recovery_codes_at
+            orgs,
+            users,
+            by_user,
+            by_org,
+            self.ids_seen,
+            self.ids,
+            self.recovery_codes_at,
+            self.credentials,
         )
 
     def _check_name(self, name: str, path: Path, kind_of_id: str) -> None:
@@ -164,6 +179,9 @@ class _Reader:
                 key = f"u2f:{username}:{k}"
                 factors.append(parse_auth_factor(item, (*fpath, k), self.ids, key))
         methods = self._methods(spec, path, user_type)
+        credentials = read_credentials(spec, path, user_id, user_type, self.folder, self.key_ids)
+        if credentials is not None:
+            self.credentials.append(credentials)
         user = User(user_id, username, org_id, user_type, tuple(factors), methods)
         self.users_by_ref[username] = user
         self.users_by_ref.setdefault(user_id, user)

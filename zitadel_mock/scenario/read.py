@@ -77,7 +77,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if len(data) > MAX_FILE_SIZE:
         raise ScenarioError(f"larger than {MAX_FILE_SIZE >> 20} MiB", source=source)
     fmt = "json" if source.lower().endswith(".json") else "yaml"
-    return parse_scenario(_decode(data, source), source=source, format=fmt)
+    folder = os.path.dirname(os.path.abspath(source))  # where its key files are
+    return parse_scenario(_decode(data, source), source=source, format=fmt, folder=folder)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -92,15 +93,25 @@ def _decode(data: bytes, source: str) -> str:
         raise ScenarioError(f"not UTF-8 text: {problem}", source=source, line=line) from None
 
 
-def parse_scenario(text: str, *, source: str | None = None, format: str | None = None) -> Scenario:
-    """Validate scenario text; ``format`` is 'yaml' or 'json' (guessed from the text if None)."""
+def parse_scenario(
+    text: str,
+    *,
+    source: str | None = None,
+    format: str | None = None,
+    folder: str | None = None,
+) -> Scenario:
+    """Validate scenario text; ``format`` is 'yaml' or 'json' (guessed from the text if None).
+
+    ``folder`` is where a ``public_key_file`` is looked for, and the only place it may be: None
+    (text that is no file, such as a control API request's body) refuses key files.
+    """
     fmt = format or ("json" if text.lstrip("\ufeff \t\r\n").startswith("{") else "yaml")
     if fmt not in ("yaml", "json"):
         raise ValueError(f"format must be 'yaml' or 'json', not {format!r}")
     with gc_paused():  # building makes as many objects as parsing: the same reason
         data = parse_text(text, source, fmt)
         try:
-            scenario = _Builder(data, source).build()
+            scenario = _Builder(data, source, folder).build()
         except Invalid as exc:
             raise _located(exc, text, source) from None
     if not scenario.errors:
@@ -132,9 +143,10 @@ def scenario_from_data(data: Mapping[str, Any], *, source: str | None = None) ->
 
 
 class _Builder:
-    def __init__(self, data: Any, source: str | None) -> None:
+    def __init__(self, data: Any, source: str | None, folder: str | None = None) -> None:
         self.data = data
         self.source = source
+        self.folder = folder
         self.users_by_ref: dict[str, User] = {}
         self.orgs_by_ref: dict[str, Org] = {}
 
@@ -177,7 +189,7 @@ class _Builder:
             policy = parse_policy(instance["login_policy"], ("instance", "login_policy"))
 
         raw_orgs = expect_list(top.get("orgs", []), ("orgs",), non_empty=not generating)
-        read = read_orgs(raw_orgs, seed)
+        read = read_orgs(raw_orgs, seed, self.folder)
         orgs, users, ids_seen = read.orgs, read.users, read.ids_seen
         self.users_by_ref, self.orgs_by_ref = read.users_by_ref, read.orgs_by_ref
         pending_members = [(i, raw.get("members", [])) for i, raw in enumerate(raw_orgs)]
@@ -245,6 +257,7 @@ class _Builder:
             rate_limit=rate_limit,
             profile=profile,
             instance_id=instance_id,
+            credentials=tuple(read.credentials),
         )
 
     @staticmethod

@@ -13,7 +13,7 @@ from typing import Any
 from ..bigints import describe
 from ..codes import code_from
 from ..faults import FAULTS
-from ..model import MAX_SECONDS, SERVED_RPCS, USERLESS_RPCS, Delay, ErrorRule, RateLimit
+from ..model import ALL_RPCS, MAX_SECONDS, USERLESS_RPCS, Delay, ErrorRule, RateLimit
 from .fields import Invalid, did_you_mean, expect_int, expect_list, expect_mapping, expect_str, kind
 from .paths import Path, line_of
 
@@ -184,11 +184,11 @@ def parse_error_rule(
     rpc = None
     if "rpc" in spec:
         rpc = expect_str(spec["rpc"], (*path, "rpc")).rsplit("/", 1)[-1]
-        if rpc not in SERVED_RPCS:
+        if rpc not in ALL_RPCS:
             raise Invalid(
                 (*path, "rpc"),
-                f"{spec['rpc']!r} is not one of {', '.join(SERVED_RPCS)}"
-                + did_you_mean(rpc, SERVED_RPCS),
+                f"{spec['rpc']!r} is not one of {', '.join(ALL_RPCS)}"
+                + did_you_mean(rpc, ALL_RPCS),
             )
     step = _step(spec, path)
     user = org = None

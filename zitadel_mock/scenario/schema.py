@@ -12,10 +12,11 @@ from typing import Any
 
 from ..codes import CODES
 from ..faults import FAULTS, MAX_SECONDS
-from ..model import SERVED_RPCS, USERLESS_RPCS
+from ..model import ALL_RPCS, USERLESS_RPCS
 from ..roles import INSTANCE_ROLES, ORG_ROLES
 from . import schema_login
 from .read import MAX_USER_ID
+from .schema_credentials import KEYS_LOADER_ONLY, credential_properties, machine_or_human
 from .schema_words import about as _about
 from .schema_words import described_generate as _described_generate
 from .schema_words import offered as _offered
@@ -44,6 +45,7 @@ LOADER_ONLY: tuple[tuple[str, str], ...] = (
         "a zitadel_version of the right form outside 4.0.0 to 4.13.1, or recovery_codes in a "
         "login policy of a zitadel_version before 4.10.0",
     ),
+    ("key", KEYS_LOADER_ONLY),
 )
 
 
@@ -69,7 +71,7 @@ U2F_PATTERN = rf"^\s*({_ci('second_factor_type_')})?{_ci('u2f')}\s*$"
 STATE_PATTERN = rf"^({_ci('auth_factor_state_')})?{_one_of_ci(['not_ready', 'ready'])}$"
 CODE_PATTERN = rf"^\s*{_one_of_ci([n for n in CODES if n != 'OK'])}\s*$"
 # An rpc may be given with its service, as in a gRPC method path.
-RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(SERVED_RPCS)})$"
+RPC_PATTERN = rf"^([\s\S]*/)?({'|'.join(ALL_RPCS)})$"
 USERLESS_RPC = rf"^([\s\S]*/)?({'|'.join(USERLESS_RPCS)})$"
 CLOCK_PATTERN = r"^\s*\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)\s*$"
 
@@ -276,9 +278,12 @@ def scenario_schema() -> dict[str, Any]:
                 "description": "what ListHumanAuthFactors answers for the user (humans only)",
             },
             **schema_login.user_methods(),
-        },
+        }
+        | credential_properties(),
         ("username",),
-        **schema_login.machine_user(),
+        # A machine user has no auth factors nor sign-in methods; a human user no client
+        # secret and no keys.
+        **machine_or_human(schema_login.machine_user()["then"]),
     )
     org = _object(
         {
@@ -302,7 +307,7 @@ def scenario_schema() -> dict[str, Any]:
         {
             "rpc": _offered(
                 {"type": "string", "pattern": RPC_PATTERN},
-                list(SERVED_RPCS),
+                list(ALL_RPCS),
                 "the rpc it matches (a service prefix is allowed); any rpc when omitted",
             ),
             "user": _about(_REF, "the user in the path it matches; any when omitted"),

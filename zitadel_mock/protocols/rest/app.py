@@ -22,6 +22,7 @@ from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
 from ..grpc.web import AsgiGrpcWeb, WsgiGrpcWeb
+from ..oauth.app import mount_oauth
 from .connection import deliver_asgi, deliver_wsgi
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
@@ -383,6 +384,7 @@ def create_app(
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
     mount_v2(app, resolve, header, _request, _send, _Route, asgi=asgi)  # REST and Connect
+    mount_oauth(app, resolve, asgi=asgi)
     if control:
         options = control if isinstance(control, ControlOptions) else ControlOptions()
         mount_control(app, spaces, options, asgi=asgi)
