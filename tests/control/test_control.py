@@ -389,7 +389,7 @@ def test_journal_list_filter_count_clear(api: Api) -> None:
         (
             "rpc=ListFactors",
             "rpc: 'ListFactors' is not one of ListLoginPolicySecondFactors, ListHumanAuthFactors,"
-            " Token",
+            " ListAuthenticationFactors, ListAuthenticationMethodTypes, GetLoginSettings, Token",
         ),
         ("status=abc", "status: 'abc' is not an HTTP status (100 to 599)"),
         ("status=42", "status: '42' is not an HTTP status (100 to 599)"),
