@@ -103,6 +103,11 @@ def handover_channel(base: type[Any], h2c: H2cServer) -> type[Any]:
         def hand_over(self, received: bytes, upgrade: Upgrade | None) -> None:
             self.handed_over = True
             self.will_close = True  # waitress closes its descriptor on its next round
+            # One connection limit for both, counted as waitress counts it (its map holds the
+            # listener and the trigger too); channels handed over may linger a poll round.
+            others = sum(not getattr(c, "handed_over", False) for c in self.server._map.values())
+            if len(h2c.connections) + others + 1 > h2c.max_connections:
+                return
             try:
                 sock = self.socket.dup()
             except OSError:
