@@ -71,6 +71,11 @@ class Target:
             self.reader = threading.Thread(target=self._read, daemon=True)
             self.reader.start()
 
+    def cpu(self) -> float:
+        """Seconds of CPU the server process has used (user and system), from /proc."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def _read(self) -> None:
         """Read the pipe as it fills; keep only the last lines and the dropped notices."""
         assert self.process.stderr is not None
@@ -121,6 +126,8 @@ def main() -> int:
     samples: dict[tuple[str, str, int], list[float]] = {}
     ratios: dict[tuple[str, str, int], list[float]] = {}
     requests: dict[str, float] = {}
+    cpu: dict[tuple[str, str], float] = {}
+    answered: dict[tuple[str, str], float] = {}
     with tempfile.TemporaryDirectory() as folder:
         targets = {kind: Target(kind, Path(folder)) for kind in KINDS}
         notes: dict[str, str] = {}
@@ -133,8 +140,15 @@ def main() -> int:
                         order = KINDS[run % len(KINDS) :] + KINDS[: run % len(KINDS)]
                         got = {}
                         for kind in order:
+                            began = targets[kind].cpu()
                             got[kind] = load(targets[kind].url, path, connections, seconds)["rps"]
                             requests[kind] = requests.get(kind, 0) + got[kind] * seconds
+                            cpu[(kind, route)] = cpu.get((kind, route), 0) + (
+                                targets[kind].cpu() - began
+                            )
+                            answered[(kind, route)] = (
+                                answered.get((kind, route), 0) + got[kind] * seconds
+                            )
                         for kind in KINDS:
                             samples.setdefault((kind, route, connections), []).append(got[kind])
                             ratios.setdefault((kind, route, connections), []).append(
@@ -151,8 +165,7 @@ def main() -> int:
         for connections in connections_list:
             bare = statistics.median(samples[("bare", route, connections)])
             shown = [
-                f"{statistics.median(ratios[(kind, route, connections)]):.2f}"
-                for kind in KINDS[:3]
+                f"{statistics.median(ratios[(kind, route, connections)]):.2f}" for kind in KINDS[:3]
             ]
             against_quiet = statistics.median(
                 f / q
@@ -166,6 +179,13 @@ def main() -> int:
                 f"| {route} | {connections} | {bare:,.0f} | {' | '.join(shown)} "
                 f"| {against_quiet:.2f} |"
             )
+    print(
+        "\nCPU time of the server process per request, all runs (from /proc; the log writer's "
+        "thread included):\n\n| route | " + " | ".join(KINDS) + " |\n|---|" + "---|" * len(KINDS)
+    )
+    for route in ROUTES:
+        micros = [cpu[(kind, route)] / answered[(kind, route)] * 1e6 for kind in KINDS]
+        print(f"| {route} | " + " | ".join(f"{m:.0f} us" for m in micros) + " |")
     print()
     for kind in ("log to file", "log to pipe"):
         print(f"{kind}: about {requests[kind]:,.0f} requests answered; {notes[kind]}")

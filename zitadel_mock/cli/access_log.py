@@ -213,8 +213,9 @@ class AccessLog:
     def start(self) -> AccessLog:
         """Start the writer thread."""
         if self._thread is None:
+            write = self._writer()  # here: the stream is flushed before the thread writes
             self._thread = threading.Thread(
-                target=self._run, name="zitadel-mock-access-log", daemon=True
+                target=self._run, args=(write,), name="zitadel-mock-access-log", daemon=True
             )
             self._thread.start()
         return self
@@ -232,8 +233,7 @@ class AccessLog:
         thread.join(timeout)
         return not thread.is_alive()
 
-    def _run(self) -> None:
-        write = self._writer()
+    def _run(self, write: Callable[[str], None]) -> None:
         while not self._stopping.wait(self.interval):
             self._write_queued(write)
         while self._queue or self._dropped:
