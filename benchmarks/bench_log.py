@@ -1,6 +1,7 @@
 """What ``zitadel-mock serve``'s access log costs the REST routes, next to a bare falcon app.
 
-usage: python benchmarks/bench_log.py [--quick] [--rounds N] [--seconds S]
+usage: python benchmarks/bench_log.py [--quick] [--rounds N] [--seconds S] [--checkout PATH]
+       python benchmarks/bench_log.py --instructions N [--checkout PATH]
 
 Four servers are up at once, all on the same waitress code path, answering on the serving
 thread (serve's default):
@@ -15,19 +16,26 @@ order rotated each round so that a drift of the machine's load falls on every se
 each ratio is of neighbouring runs of one round, and the figures printed are medians. At the
 end the lines each logging server wrote are counted against the requests it answered, and any
 "access-log lines dropped" line is shown. Traffic goes to 127.0.0.1 only.
+
+``--instructions N`` counts instead, under callgrind, the instructions N requests cost each
+server process (a figure the machine's load does not move); ``--checkout`` runs serve from
+another checkout, to compare two commits.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,7 +52,7 @@ ROUTES = {"second factors": SECOND, "auth factors": AUTH}
 class Target:
     """One server in its own process, with its URL; ``lines`` counts what it logged."""
 
-    def __init__(self, kind: str, folder: Path) -> None:
+    def __init__(self, kind: str, folder: Path, checkout: Path | None = None) -> None:
         self.kind = kind
         self.log_file: IO[bytes] | None = None
         self.read_bytes = b""
@@ -62,7 +70,11 @@ class Target:
             command = serve
             stderr = subprocess.PIPE
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            **from_checkout(checkout if kind != "bare" else None),
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline().decode()
@@ -110,6 +122,90 @@ class Target:
         return ""
 
 
+def from_checkout(checkout: Path | None) -> dict[str, Any]:
+    """Popen's arguments to run ``python -m zitadel_mock`` from another checkout."""
+    if checkout is None:
+        return {}
+    return {"cwd": checkout, "env": {**os.environ, "PYTHONPATH": str(checkout)}}
+
+
+# -- instructions per request (callgrind) ------------------------------------------------------
+
+INSTRUCTION_KINDS = {
+    "bare": ["bare"],
+    "quiet": ["-q"],
+    "text log": [],
+    "json log": ["--log-format", "json"],
+}
+HEADERS = {"Authorization": "Bearer acme-admin-token", "Content-Length": "0"}
+
+
+def instructions(count: int, checkout: Path | None) -> None:
+    """Instructions a request costs the server process, its threads together, under callgrind.
+
+    Counted from just before ``count`` requests (one keep-alive connection, after 200 to warm
+    up) to one second after them, so that the writer has written their lines; its wake-ups,
+    20 a second, are in the count too (more of them than usual, as callgrind runs slowly).
+    """
+    if not shutil.which("valgrind"):
+        print("valgrind is not installed (sudo apt-get install valgrind): no instruction counts")
+        return
+    print(f"\nInstructions per request (callgrind, {count:,} requests on one connection):\n")
+    print("| server | second factors | / bare |\n|---|---|---|")
+    counted: dict[str, float] = {}
+    serve = [PY, "-m", "zitadel_mock", "serve", "-s", str(QUICKSTART), "--port", "0"]
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, options in INSTRUCTION_KINDS.items():
+            report = Path(folder) / f"{kind}.txt"
+            command = [
+                "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--log-file={report}",
+                f"--callgrind-out-file={Path(folder) / 'callgrind.out'}",
+            ]
+            if kind == "bare":
+                command += [PY, str(HERE / "targets.py"), "bare", "0"]
+            else:
+                command += [*serve, *options]
+            with open(Path(folder) / "stderr", "wb") as stderr:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    **from_checkout(checkout if kind != "bare" else None),
+                )
+                assert process.stdout is not None
+                port = int(process.stdout.readline().decode().rsplit(":", 1)[1])
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+                for _ in range(200):
+                    conn.request("POST", SECOND, headers=HEADERS)
+                    conn.getresponse().read()
+                time.sleep(0.5)
+                subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True)
+                for _ in range(count):
+                    conn.request("POST", SECOND, headers=HEADERS)
+                    conn.getresponse().read()
+                time.sleep(1)
+                subprocess.run(["callgrind_control", "-i", "off", str(process.pid)], check=True)
+                conn.close()
+                if kind == "bare":
+                    process.stdin.close()  # type: ignore[union-attr]
+                else:
+                    process.send_signal(signal.SIGTERM)
+                process.wait(timeout=300)
+            found = re.search(r"Collected : (\d+)", report.read_text())
+            assert found, report.read_text()
+            counted[kind] = int(found.group(1)) / count
+            ratio = counted[kind] / counted["bare"]
+            print(f"| {kind} | {counted[kind]:,.0f} | {ratio:.3f} |", flush=True)
+    print(
+        f"\nthe text log costs {counted['text log'] - counted['quiet']:,.0f} instructions a "
+        f"request, the JSON log {counted['json log'] - counted['quiet']:,.0f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -117,7 +213,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 rounds of 1 s, 4 connections")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per point (default 6)")
     parser.add_argument("--seconds", type=float, default=None, help="per run (default 1.5)")
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        metavar="N",
+        help="instead: count the instructions of N requests under callgrind (valgrind)",
+    )
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        help="run zitadel-mock serve from this checkout (e.g. a git worktree of another commit)",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        instructions(args.instructions, args.checkout)
+        return 0
     rounds = args.rounds or (3 if args.quick else 6)
     seconds = args.seconds or (1.0 if args.quick else 1.5)
     connections_list = (4,) if args.quick else (1, 4, 16)
@@ -129,7 +239,7 @@ def main() -> int:
     cpu: dict[tuple[str, str], float] = {}
     answered: dict[tuple[str, str], float] = {}
     with tempfile.TemporaryDirectory() as folder:
-        targets = {kind: Target(kind, Path(folder)) for kind in KINDS}
+        targets = {kind: Target(kind, Path(folder), args.checkout) for kind in KINDS}
         notes: dict[str, str] = {}
         try:
             for kind, target in targets.items():
