@@ -183,12 +183,20 @@ def instructions(count: int, checkout: Path | None) -> None:
                     conn.request("POST", SECOND, headers=HEADERS)
                     conn.getresponse().read()
                 time.sleep(0.5)
-                subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], check=True)
+                subprocess.run(
+                    ["callgrind_control", "-i", "on", str(process.pid)],
+                    check=True,
+                    capture_output=True,
+                )
                 for _ in range(count):
                     conn.request("POST", SECOND, headers=HEADERS)
                     conn.getresponse().read()
                 time.sleep(1)
-                subprocess.run(["callgrind_control", "-i", "off", str(process.pid)], check=True)
+                subprocess.run(
+                    ["callgrind_control", "-i", "off", str(process.pid)],
+                    check=True,
+                    capture_output=True,
+                )
                 conn.close()
                 if kind == "bare":
                     process.stdin.close()  # type: ignore[union-attr]
