@@ -13,7 +13,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from ..scenario.read import load_scenario
-from .access_log import access_json, access_line, log_requests
+from .access_log import access_json, access_line, log_requests  # importable from here too
 
 if TYPE_CHECKING:
     from ..model import Scenario
