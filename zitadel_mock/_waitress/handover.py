@@ -37,8 +37,10 @@ def _tokens(value: str) -> set[str]:
 
 def is_h2c_upgrade(headers: dict[str, str]) -> bool:
     """Whether waitress's parsed headers ask to upgrade to h2c (x/net's ``isH2CUpgrade``)."""
+    upgrade = headers.get("UPGRADE")
     return (
-        "h2c" in _tokens(headers.get("UPGRADE", ""))
+        upgrade is not None  # most requests: nothing more to look at
+        and "h2c" in _tokens(upgrade)
         and "http2-settings" in _tokens(headers.get("CONNECTION", ""))
         and "HTTP2_SETTINGS" in headers
     )
