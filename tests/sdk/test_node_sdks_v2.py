@@ -316,19 +316,64 @@ def test_a_forced_error_on_token_reaches_the_sdk_as_axios_error(
             "ok": False,
             "code": None,
             "error": "AxiosError",
+            "axiosCode": axios_code,
             "message": f"Request failed with status code {status}",
             "status": status,
             "body": {"error": error, "error_description": description},
         }
-        for status, error, description in (
-            (503, "server_error", "Errors.Maintenance"),
-            (400, "invalid_request", "Errors.Bad"),
+        for status, axios_code, error, description in (
+            (503, "ERR_BAD_RESPONSE", "server_error", "Errors.Maintenance"),
+            (400, "ERR_BAD_REQUEST", "invalid_request", "Errors.Bad"),
         )
     ]
     assert [(call.rpc, call.status, call.forced) for call in zitadel.requests] == [
         ("Token", 503, True),
         ("Token", 400, True),
     ]
+
+
+# What the program prints for a fault on the token endpoint (besides "ok": false, "code": None).
+TOKEN_FAULTS: dict[str, dict[str, Any]] = {
+    "connection_reset": {"error": "AxiosError", "axiosCode": "ECONNRESET", "status": None},
+    "empty_response": {"error": "AxiosError", "axiosCode": "ECONNRESET", "status": None},
+    # axios keeps the cut JSON as a string; the SDK finds no access_token in it.
+    "malformed_body": {
+        "error": "Error",
+        "message": "Authentication failed. No access token returned.",
+    },
+}
+
+
+@pytest.mark.parametrize("fault", sorted(TOKEN_FAULTS))
+def test_a_fault_on_token_reaches_the_sdk_as_an_error(
+    node_sdks: Path, zitadel: ZitadelMock, signed: Signed, fault: str
+) -> None:
+    zitadel.fail("Token", fault=fault)
+    run = Run(SERVICE_ACCOUNT, SECOND_FACTORS, zitadel.url, key_file=signed.key_file)
+    (line,) = run_programs(node_sdks, [run])
+    assert (line["ok"], line["code"]) == (False, None), line
+    assert {key: line[key] for key in TOKEN_FAULTS[fault]} == TOKEN_FAULTS[fault], line
+    assert [call.rpc for call in zitadel.requests] == ["Token"]
+
+
+def test_a_calls_deadline_does_not_cover_the_sign_in_before_it(
+    node_sdks: Path, zitadel: ZitadelMock, signed: Signed
+) -> None:
+    # The SDK's interceptor signs in with axios, without a timeout and before the call: a held
+    # token endpoint holds the call past its deadline, until the hold's 504.
+    hold = 1.0
+    zitadel.fail("Token", fault="timeout", hold=hold)
+    run = Run(
+        SERVICE_ACCOUNT, SECOND_FACTORS, zitadel.url, key_file=signed.key_file, timeout_ms=300
+    )
+    (line,) = run_programs(node_sdks, [run])
+    assert (line["error"], line["status"], line["body"]) == (
+        "AxiosError",
+        504,
+        {"error": "server_error", "error_description": "context deadline exceeded"},
+    ), line
+    # A lower bound only: the answer cannot come before the hold is over.
+    assert line["ms"] >= hold * 1000 - 50, line
 
 
 def test_a_key_the_scenario_does_not_list_is_refused_as_zitadel_refuses_it(
@@ -340,6 +385,7 @@ def test_a_key_the_scenario_does_not_list_is_refused_as_zitadel_refuses_it(
         "ok": False,
         "code": None,
         "error": "AxiosError",
+        "axiosCode": "ERR_BAD_RESPONSE",
         "message": "Request failed with status code 500",
         "status": 500,
         "body": {"error": "server_error", "error_description": "Errors.Internal"},

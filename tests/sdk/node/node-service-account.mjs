@@ -7,7 +7,7 @@
 //
 // Prints {"ok":true,"result":...}, {"ok":false,"code":N,"message":...,"details":[...]} for a
 // failed call, or {"ok":false,"code":null,"error":"AxiosError","status":N,"body":...} for a
-// refused sign-in.
+// refused sign-in (status null: no answer).
 import { readFileSync } from "node:fs";
 import { createServiceAccountInterceptor } from "@zitadel/node/dist/api/index.js";
 import { ServiceAccount } from "@zitadel/node/dist/credentials/index.js";
@@ -23,11 +23,14 @@ await run(
     return callManagement(options.url, [signIn], options);
   },
   (error) => {
-    // The token endpoint's refusal, as axios reports it: the interceptor lets it through as is.
+    // The token endpoint's refusal, or a network failure on the way to it, as axios reports it:
+    // the interceptor lets it through as is. `axiosCode`: axios's code (ERR_BAD_RESPONSE,
+    // ECONNRESET, ...).
     if (error?.isAxiosError === true) {
       return {
         code: null,
-        error: error.name,
+        error: "AxiosError",
+        axiosCode: error.code ?? null,
         message: error.message,
         status: error.response?.status ?? null,
         body: error.response?.data ?? null,
