@@ -83,6 +83,21 @@ def test_a_valid_edit_is_served_in_every_namespace(file: File, namespaces: Names
     assert reloader.check() is None
 
 
+def test_a_file_caught_while_it_is_written_is_read_again(
+    file: File, namespaces: Namespaces, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("zitadel_mock.cli.reload.SETTLE", 1.0)
+    reloader = Reloader(file.path, namespaces)
+    file.write("")  # truncated: the writer's next write is on its way
+    writer = threading.Timer(0.1, file.write, (scenario_text("u2f"),))
+    writer.start()
+    assert reloader.check() is None  # not reported as broken
+    writer.join()
+    assert namespaces.reload_error is None
+    assert reloader.check() is True
+    assert served(namespaces) == ["u2f"]
+
+
 def test_an_invalid_edit_keeps_the_last_good_scenario(
     file: File, namespaces: Namespaces, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 
 from ..errors import ScenarioError
 from ..model import Scenario
@@ -26,6 +27,7 @@ from ..scenario.read import load_scenario
 
 __all__ = ["Reloader"]
 
+SETTLE = 0.05  # seconds a broken file is given to finish being written before it is reported
 log = logging.getLogger("zitadel_mock.reload")
 
 _Stamp = tuple[int, int, int] | None
@@ -96,6 +98,12 @@ class Reloader:
         try:
             scenario = self._parse()
         except ScenarioError as exc:
+            # A file caught while it is written (truncated, then filled) reads as broken: look
+            # again a moment later, and report only an edit that stays broken.
+            time.sleep(SETTLE)
+            if self._stat() != stamp:
+                self._stamp = self._seen = None  # the next check reads it again
+                return None
             self._reject(str(exc))
             return False
         self.namespaces.load(scenario)
