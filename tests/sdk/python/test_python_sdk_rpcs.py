@@ -21,6 +21,8 @@ from zitadel_client.models import (
     UserServiceListAuthenticationMethodTypesRequest,
 )
 
+from zitadel_mock import State
+
 MakeClient = Callable[..., Zitadel]  # conftest's make_client
 
 # The scenario's words as ZITADEL's v2 API names them.
@@ -200,3 +202,46 @@ def test_get_login_settings_gives_the_instance_default(
     )
     assert policy_of(answer) == scenario_policy(scenario["instance"]["login_policy"])
     assert owner_of(answer) == (scenario["instance"]["id"], "RESOURCE_OWNER_TYPE_INSTANCE")
+
+
+def key_paths(value: object, prefix: str = "") -> set[str]:
+    """Every key of a JSON-like value, as dotted paths (list items under ``[]``)."""
+    if isinstance(value, dict):
+        found = set()
+        for key, item in value.items():
+            found |= {f"{prefix}{key}"} | key_paths(item, f"{prefix}{key}.")
+        return found
+    if isinstance(value, list):
+        return set().union(*(key_paths(item, f"{prefix}[].") for item in value))
+    return set()
+
+
+def test_the_sdk_models_know_every_field_of_each_answer(
+    make_client: MakeClient, mock_url: str, mock_state: State, scenario: dict[str, Any]
+) -> None:
+    # The SDK's models read the fields they know and drop any other without a word: a field the
+    # mock misnamed would be lost silently. So what the SDK parsed must hold every key sent.
+    user, org = human(scenario)
+    client = make_client("personal_access_token", mock_url)
+    every_state = ["AUTH_FACTOR_STATE_READY", "AUTH_FACTOR_STATE_NOT_READY"]
+    answers = [
+        client.users.list_authentication_factors(
+            UserServiceListAuthenticationFactorsRequest(user_id=user["id"], states=every_state)
+        ),
+        client.users.list_authentication_method_types(
+            UserServiceListAuthenticationMethodTypesRequest(user_id=user["id"])
+        ),
+        client.settings.get_login_settings(
+            SettingsServiceGetLoginSettingsRequest(
+                ctx=SettingsServiceRequestContext(org_id=org["id"])
+            )
+        ),
+        client.settings.get_login_settings(
+            SettingsServiceGetLoginSettingsRequest(ctx=SettingsServiceRequestContext(instance=True))
+        ),
+    ]
+    sent = [call.answer for call in mock_state.journal.calls()]
+    for answer, body in zip(answers, sent, strict=True):
+        assert isinstance(body, dict)
+        assert len(key_paths(body)) > 2, body
+        assert key_paths(body) - key_paths(answer.to_dict()) == set(), body
