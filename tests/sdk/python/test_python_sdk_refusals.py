@@ -163,3 +163,30 @@ def test_a_url_with_a_trailing_slash_fails_the_key_sign_in(mock_url: str) -> Non
     with pytest.raises(ZitadelError, match="500 Server Error"):
         call(client, "GetLoginSettings")
     call(Zitadel.with_private_key(mock_url, str(KEY_FILE)), "GetLoginSettings")
+
+
+def test_a_forced_outage_reaches_the_sdk_as_its_status_and_code(
+    flow: str, make_client: MakeClient, mock_url: str, mock_state: State
+) -> None:
+    # What a consumer's retry logic sees: the HTTP status, Connect's code, the rule's message.
+    mock_state.add_error(
+        rpc="ListAuthenticationMethodTypes", code="UNAVAILABLE", id="QUERY-down1", times=1
+    )
+    client = make_client(flow, mock_url)
+    with pytest.raises(ApiError) as raised:
+        call(client, "ListAuthenticationMethodTypes")
+    assert refusal(raised.value)[:2] == (503, "unavailable")
+    assert refusal(raised.value)[3] == "QUERY-down1"
+    call(client, "ListAuthenticationMethodTypes")  # times=1: the retry is answered
+
+
+@pytest.mark.parametrize("flow", ["client_credentials", "private_key"])
+def test_a_forced_error_at_the_token_endpoint_fails_the_sign_in(
+    flow: str, make_client: MakeClient, mock_url: str, mock_state: State
+) -> None:
+    # A 5xx kind is OAuth's server_error, which authlib reports by its HTTP status alone.
+    mock_state.add_error(rpc="Token", code="UNAVAILABLE", times=1)
+    client = make_client(flow, mock_url)
+    with pytest.raises(ZitadelError, match=r"^Failed to refresh token: 5\d\d Server Error"):
+        call(client, "GetLoginSettings")
+    call(client, "GetLoginSettings")  # the SDK signs in again at the next call
