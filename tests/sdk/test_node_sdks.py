@@ -94,6 +94,8 @@ class Run:
     org: str | None = None
     user: str | None = None
     timeout_ms: int | None = None
+    key_file: Path | None = None  # a service user's key file (node-service-account)
+    ctx: str | None = None  # GetLoginSettings' context: an org id or "instance" (client-v2-*)
 
     def argv(self) -> list[str]:
         argv = ["node", f"{self.program}.mjs", "--url", self.url, "--rpc", self.rpc]
@@ -102,6 +104,8 @@ class Run:
             ("--org", self.org),
             ("--user", self.user),
             ("--timeout-ms", self.timeout_ms),
+            ("--key-file", self.key_file),
+            ("--ctx", self.ctx),
         ):
             if value is not None:
                 argv += [name, str(value)]

@@ -37,8 +37,10 @@ def _tokens(value: str) -> set[str]:
 
 def is_h2c_upgrade(headers: dict[str, str]) -> bool:
     """Whether waitress's parsed headers ask to upgrade to h2c (x/net's ``isH2CUpgrade``)."""
+    upgrade = headers.get("UPGRADE")
     return (
-        "h2c" in _tokens(headers.get("UPGRADE", ""))
+        upgrade is not None  # most requests: nothing more to look at
+        and "h2c" in _tokens(upgrade)
         and "http2-settings" in _tokens(headers.get("CONNECTION", ""))
         and "HTTP2_SETTINGS" in headers
     )
@@ -103,6 +105,11 @@ def handover_channel(base: type[Any], h2c: H2cServer) -> type[Any]:
         def hand_over(self, received: bytes, upgrade: Upgrade | None) -> None:
             self.handed_over = True
             self.will_close = True  # waitress closes its descriptor on its next round
+            # One connection limit for both, counted as waitress counts it (its map holds the
+            # listener and the trigger too); channels handed over may linger a poll round.
+            others = sum(not getattr(c, "handed_over", False) for c in self.server._map.values())
+            if len(h2c.connections) + others + 1 > h2c.max_connections:
+                return
             try:
                 sock = self.socket.dup()
             except OSError:

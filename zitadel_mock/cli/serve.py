@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from ..limits import printable
 from ..scenario.read import load_scenario
+from .access_log import access_json, access_line, log_requests  # importable from here too
 
 if TYPE_CHECKING:
-    from ..journal import Call
     from ..model import Scenario
     from ..server import MockServer
     from .reload import Reloader
@@ -211,8 +208,7 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
     extras = ServeExtras(args)  # with --reload, notes the file's state before it is loaded
     scenario = load_scenario(args.scenario)
     server = build_server(args, scenario)
-    if not args.quiet:
-        log_requests(server, json_lines=args.log_format == "json")
+    access = None if args.quiet else log_requests(server, json_lines=args.log_format == "json")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -227,73 +223,8 @@ def run_serve(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         extras.stop()
         server.stop()
+        if access is not None:
+            access.close()  # the lines still queued, within about a second
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
-
-
-_second: tuple[int, str] = (-1, "")  # the last second formatted: strftime costs microseconds
-
-
-def _log_time(ns: int) -> str:
-    """RFC 3339, UTC, to the millisecond: a fixed width, so that the lines align."""
-    global _second
-    seconds, nanos = divmod(ns, 10**9)
-    last = _second  # read once: another thread may replace it (with an equally valid pair)
-    if last[0] != seconds:
-        last = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{last[1]}.{nanos // 10**6:03d}Z"
-
-
-def access_line(call: Call) -> str:
-    """One access-log line: time, method, path, rpc, status, protocol, duration and why.
-
-    Every value a client chose is shown with its control characters escaped, so that a
-    request can never write a line of its own.
-    """
-    fault = call.injected.fault if call.injected is not None else None
-    forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
-    method, path = printable(call.method), printable(call.path)
-    return (
-        f"{_log_time(call.time_ns or time.time_ns())} {method} {path} {call.rpc or '-'} "
-        f"{call.status}{forced} {call.protocol} {call.duration * 1000:.1f}ms "
-        f"why: {printable(call.why)}"
-    )
-
-
-def access_json(call: Call) -> str:
-    """One access-log line as a JSON object (ASCII: control characters are escaped)."""
-    fault = call.injected.fault if call.injected is not None else None
-    return json.dumps(
-        {
-            "time": _log_time(call.time_ns or time.time_ns()),
-            "method": call.method,
-            "path": call.path,
-            "rpc": call.rpc,
-            "status": call.status,
-            "forced": call.forced,
-            "fault": fault,
-            "protocol": call.protocol,
-            "namespace": call.namespace,
-            "duration": round(call.duration, 6),
-            "why": call.why,
-        },
-        ensure_ascii=True,
-    )
-
-
-def log_requests(server: MockServer, *, json_lines: bool = False) -> None:
-    """Log one access-log line on stderr per request the server answers, control calls too."""
-    log = logging.getLogger("zitadel_mock.access")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
-        log.propagate = False
-    line = access_json if json_lines else access_line
-
-    def log_call(call: Call) -> None:
-        log.info("%s", line(call))
-
-    server.state.observers.append(log_call)

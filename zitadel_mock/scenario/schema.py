@@ -1,8 +1,7 @@
 """The JSON Schema of the scenario format (draft-07, which editors' YAML support reads).
 
-``zitadel-mock schema`` prints it. It says what the loader says about the shape of a scenario:
-keys, types, names of factors, states, roles, codes and rpcs. What depends on the whole file
-cannot be said in JSON Schema, and only the loader checks it (``LOADER_ONLY``).
+``zitadel-mock schema`` prints it: what the loader says of a scenario's shape (keys, types, names
+of factors, states, roles, codes, rpcs); what depends on the whole file only the loader checks.
 """
 
 from __future__ import annotations
@@ -281,9 +280,7 @@ def scenario_schema() -> dict[str, Any]:
         }
         | credential_properties(),
         ("username",),
-        # A machine user has no auth factors nor sign-in methods; a human user no client
-        # secret and no keys.
-        **machine_or_human(schema_login.machine_user()["then"]),
+        **machine_or_human(schema_login.machine_user()["then"]),  # what each type may not have
     )
     org = _object(
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 
+import pytest
 import requests
 from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed, message
 from h2.config import H2Configuration
@@ -193,3 +194,42 @@ def test_an_answer_larger_than_the_flow_control_window() -> None:
     assert len(got.data) > 400_000 > 65_535
     assert got.trailers == [("grpc-status", "0")]
     assert again.data == got.data
+
+
+def test_a_request_that_never_ends_is_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("zitadel_mock.protocols.http2.server.REQUEST_TIMEOUT", 1.0)
+    with MockServer(scenario(MAIN)) as server, RawH2(server.url) as h2:
+        stream_id = h2.h2.get_next_available_stream_id()
+        h2.h2.send_headers(
+            stream_id,
+            [
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":authority", h2.host),
+                (":path", SECOND_FACTORS),
+                ("content-type", "application/grpc"),
+                *ADMIN,
+            ],
+        )
+        h2.sock.sendall(h2.h2.data_to_send())  # headers, then nothing: no body, no end
+        got = h2.read(stream_id, timeout=10)
+    assert got.reset == 8  # CANCEL
+
+
+def test_http2_connections_count_against_the_connection_limit() -> None:
+    # Counted as waitress counts (its listener and trigger are two): two connections here.
+    with (
+        MockServer(scenario(MAIN), connection_limit=4) as server,
+        RawH2(server.url) as first,
+        RawH2(server.url) as second,
+    ):
+        assert first.request(SECOND_FACTORS, framed(b""), ADMIN).ended
+        assert second.request(SECOND_FACTORS, framed(b""), ADMIN).ended
+        with RawH2(server.url) as third:  # closed at once, or left in the listen backlog
+            third.sock.settimeout(3)
+            try:
+                greeting = third.sock.recv(65536)
+            except TimeoutError:
+                greeting = b""
+        assert greeting == b""  # no SETTINGS: not served
+        assert first.request(SECOND_FACTORS, framed(b""), ADMIN).ended  # the others are

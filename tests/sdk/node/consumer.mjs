@@ -1,36 +1,69 @@
-// What the three consumer programs share: reading their options and printing one JSON line.
+// What the consumer programs share: reading their options and printing one JSON line.
 // The SDK calls themselves live in each program, written as that SDK's users write them.
 import { writeSync } from "node:fs";
 
-const RPCS = new Set(["ListLoginPolicySecondFactors", "ListHumanAuthFactors"]);
+// The RPCs each program may call: the v1 Management pair, or the three v2 ones.
+export const V1_RPCS = ["ListLoginPolicySecondFactors", "ListHumanAuthFactors"];
+export const V2_RPCS = ["ListAuthenticationFactors", "ListAuthenticationMethodTypes", "GetLoginSettings"];
+// The RPCs that name a user (--user is required for them).
+const USER_RPCS = new Set(["ListHumanAuthFactors", "ListAuthenticationFactors", "ListAuthenticationMethodTypes"]);
 
+// Each option and the environment variable read when it is not given.
 const OPTIONS = {
   url: "ZITADEL_URL",
   token: "ZITADEL_TOKEN",
+  "key-file": "ZITADEL_KEY_FILE",
   org: "ZITADEL_ORG_ID",
   rpc: "ZITADEL_RPC",
   user: "ZITADEL_USER_ID",
+  ctx: "ZITADEL_CTX",
   "timeout-ms": "ZITADEL_TIMEOUT_MS",
 };
 
-export const USAGE =
-  "usage: node <program>.mjs --url URL --rpc ListLoginPolicySecondFactors|ListHumanAuthFactors " +
-  "[--token TOKEN] [--org ORG_ID] [--user USER_ID] [--timeout-ms MS]\n" +
-  "(or the environment: " +
-  Object.values(OPTIONS).join(", ") +
-  "; an option wins over its variable; without a token no Authorization header is sent)";
+// What a program takes: its RPCs, and how it signs in: a token (optional: without one no
+// Authorization header is sent) or a service account's key file (required).
+export const TOKEN_V1 = { rpcs: V1_RPCS, credential: "token" };
+export const TOKEN_V2 = { rpcs: V2_RPCS, credential: "token" };
+export const KEY_FILE_V1 = { rpcs: V1_RPCS, credential: "key-file" };
+
+function optionsOf(program) {
+  const names = ["url", program.credential, "org", "rpc", "user", "timeout-ms"];
+  if (program.rpcs === V2_RPCS) names.push("ctx");
+  return names;
+}
+
+export function usage(program = TOKEN_V1) {
+  const names = optionsOf(program);
+  const credential =
+    program.credential === "token" ? "[--token TOKEN]" : "--key-file KEY_FILE.json";
+  const ctx = program.rpcs === V2_RPCS ? " [--ctx ORG_ID|instance]" : "";
+  const credentialNote =
+    program.credential === "token"
+      ? "without a token no Authorization header is sent"
+      : "the key file is ZITADEL's JSON key of a service user";
+  return (
+    `usage: node <program>.mjs --url URL --rpc ${program.rpcs.join("|")} ${credential} ` +
+    `[--org ORG_ID] [--user USER_ID]${ctx} [--timeout-ms MS]\n` +
+    "(or the environment: " +
+    names.map((name) => OPTIONS[name]).join(", ") +
+    `; an option wins over its variable; ${credentialNote})`
+  );
+}
+
+export const USAGE = usage(TOKEN_V1);
 
 export class UsageError extends Error {}
 
 // Reads `--name value` / `--name=value` pairs, then the environment for what is missing.
-export function readOptions(argv = process.argv.slice(2), env = process.env) {
+export function readOptions(argv = process.argv.slice(2), env = process.env, program = TOKEN_V1) {
+  const known = new Set(optionsOf(program));
   const given = {};
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (!arg.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (!(name in OPTIONS)) throw new UsageError(`unknown option --${name}`);
+    if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
     if (eq !== -1) {
       given[name] = arg.slice(eq + 1);
     } else {
@@ -38,19 +71,19 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
       given[name] = argv[(i += 1)];
     }
   }
-  const pick = (name) => given[name] ?? env[OPTIONS[name]];
+  const pick = (name) => (known.has(name) ? given[name] ?? env[OPTIONS[name]] : undefined);
   const url = pick("url");
   if (!url) throw new UsageError("the base URL is missing (--url or ZITADEL_URL)");
   if (!/^https?:\/\/[^/]+\/?$/.test(url)) {
     throw new UsageError(`the base URL must be http(s)://host:port, not ${JSON.stringify(url)}`);
   }
   const rpc = pick("rpc");
-  if (!RPCS.has(rpc)) {
-    throw new UsageError(`--rpc must be one of ${[...RPCS].join(", ")}, not ${JSON.stringify(rpc)}`);
+  if (!program.rpcs.includes(rpc)) {
+    throw new UsageError(`--rpc must be one of ${program.rpcs.join(", ")}, not ${JSON.stringify(rpc)}`);
   }
   const user = pick("user");
-  if (rpc === "ListHumanAuthFactors" && user === undefined) {
-    throw new UsageError("ListHumanAuthFactors needs a user id (--user or ZITADEL_USER_ID)");
+  if (USER_RPCS.has(rpc) && user === undefined) {
+    throw new UsageError(`${rpc} needs a user id (--user or ZITADEL_USER_ID)`);
   }
   const timeout = pick("timeout-ms");
   let timeoutMs;
@@ -60,14 +93,27 @@ export function readOptions(argv = process.argv.slice(2), env = process.env) {
       throw new UsageError(`--timeout-ms must be a whole number from 1 to 600000, not ${JSON.stringify(timeout)}`);
     }
   }
+  const keyFile = pick("key-file");
+  if (program.credential === "key-file" && !keyFile) {
+    throw new UsageError("the service user's key file is missing (--key-file or ZITADEL_KEY_FILE)");
+  }
+  const ctx = pick("ctx") || undefined;
+  if (ctx !== undefined && rpc !== "GetLoginSettings") {
+    throw new UsageError(`--ctx is GetLoginSettings' only, not ${rpc}'s`);
+  }
+  if (ctx !== undefined && ctx !== "instance" && !/^[0-9]{1,200}$/.test(ctx)) {
+    throw new UsageError(`--ctx must be an organisation id or instance, not ${JSON.stringify(ctx)}`);
+  }
   const token = pick("token");
   const org = pick("org");
   return {
     url: url.replace(/\/$/, ""),
     token: token === "" ? undefined : token,
+    keyFile,
     org: org === "" ? undefined : org,
     rpc,
     user: user ?? "",
+    ctx,
     timeoutMs,
   };
 }
@@ -102,13 +148,13 @@ export function finish(line, exitCode) {
 
 // Runs `call(options)` and prints its answer, or the error as `describe(error)` tells it
 // (undefined: an error that is no call failure of the SDK, printed with its name).
-export async function run(call, describe) {
+export async function run(call, describe, program = TOKEN_V1) {
   let options;
   try {
-    options = readOptions();
+    options = readOptions(process.argv.slice(2), process.env, program);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.stderr.write(`${error.message}\n${usage(program)}\n`);
     process.exit(2);
   }
   const started = performance.now();

@@ -214,6 +214,7 @@ class Connection(asyncio.Protocol):
         self._dispatch(stream)
 
     def _dispatch(self, stream: Stream) -> None:
+        stream.dispatched = True
         handler = self.server.route(stream)
         if handler is not None:
             handler(self, stream)

@@ -10,11 +10,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from h2.errors import ErrorCodes
+
 from .connection import Connection, StreamRouter
 from .streams import Stream, Upgrade
 from .wsgi import run_wsgi, too_large
 
-__all__ = ["H2cServer"]
+__all__ = ["REQUEST_TIMEOUT", "H2cServer"]
+
+REQUEST_TIMEOUT = 30.0  # seconds for a stream's headers and body to arrive
 
 
 class H2cServer:
@@ -123,9 +127,14 @@ class H2cServer:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _sweep(self) -> None:
-        """Close connections idle past ``idle_timeout`` (every second)."""
+        """Every second: reset requests still arriving after ``REQUEST_TIMEOUT`` (a slow
+        client's streams would hold the connection open for ever), close connections idle past
+        ``idle_timeout``."""
         now = time.monotonic()
         for connection in list(self.connections):
+            for stream in list(connection.streams.values()):
+                if not stream.dispatched and now - stream.opened > REQUEST_TIMEOUT:
+                    connection.reset(stream, ErrorCodes.CANCEL)
             if not connection.streams and now - connection.last_active > self.idle_timeout:
                 connection.h2.close_connection()
                 connection._flush()

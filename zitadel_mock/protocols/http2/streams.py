@@ -32,9 +32,11 @@ class Stream:
     body: bytearray = field(default_factory=bytearray)
     arrived_ns: int = field(default_factory=time.time_ns)
     started: float = field(default_factory=time.perf_counter)
+    opened: float = field(default_factory=time.monotonic)
     gone: threading.Event = field(default_factory=threading.Event)  # reset, or connection lost
     refused: bool = False  # answered before its body ended (too large): the rest is dropped
     answered: bool = False
+    dispatched: bool = False  # the whole request came and went to its handler
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
