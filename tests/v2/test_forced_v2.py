@@ -44,7 +44,12 @@ def test_a_scenarios_rules_answer_v2_calls(make_v2: Any) -> None:
 
 def test_a_malformed_body_fault_cuts_each_framing(make_v2: Any) -> None:
     state = scenario_state(FORCED)
-    cut = _send(make_v2(state))
+    client: V2Client = make_v2(state)
+    if client.transport == "grpc":  # a frame announcing more than it carries: grpcio's UNKNOWN
+        assert client("ListAuthenticationMethodTypes", "1003").error()[0] == 2
+        assert state.journal.calls()[-1].injected is not None
+        return
+    cut = _send(client)
     whole = _send(make_v2(scenario_state()))
     assert (cut.status_code, whole.status_code) == (200, 200)
     if v2_transport(cut) == "grpc-web":  # the data frame cut in half, no trailer frame

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 import falcon.testing
+import grpc
 from google.protobuf import json_format
 
-from zitadel_mock import State, create_app, parse_scenario
+from zitadel_mock import MockServer, State, create_app, parse_scenario
 from zitadel_mock.protocols.grpc.messages import message_class
 
 SCENARIO = """
@@ -92,7 +93,7 @@ REST = {
     "ListAuthenticationMethodTypes": ("GET", "/v2/users/{}/authentication_methods"),
     "GetLoginSettings": ("GET", "/v2/settings/login"),
 }
-TRANSPORTS = ("connect-json", "connect-proto", "rest", "grpc-web")
+TRANSPORTS = ("connect-json", "connect-proto", "rest", "grpc-web", "grpc")
 # gRPC-web answers HTTP 200 whatever the code; a reply's ``status`` is then the HTTP status
 # Connect would give for it (connect-go's connectCodeToHTTP), so that tests read alike.
 CODE_STATUS = {1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400,
@@ -147,6 +148,15 @@ class V2Client:
         self.state = state
         self.transport = transport
         self.client = falcon.testing.TestClient(create_app(state, asgi=asgi))
+        self.server: MockServer | None = None
+        if transport == "grpc":  # native gRPC: MockServer's HTTP/2 listener, read by grpcio
+            self.server = MockServer(state).start()
+            self.channel = grpc.insecure_channel(self.server.url.removeprefix("http://"))
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.channel.close()
+            self.server.stop()
 
     def __call__(
         self,
@@ -183,6 +193,8 @@ class V2Client:
         if ctx is not None:
             message["ctx"] = ctx
         path = f"/{SERVICE[rpc]}/{rpc}"
+        if self.transport == "grpc":
+            return self._grpc(rpc, path, message, headers)
         if self.transport == "grpc-web":
             headers["Content-Type"] = "application/grpc-web+proto"
             request = message_class(f"{_package(rpc)}.{rpc}Request")()
@@ -213,6 +225,37 @@ class V2Client:
             assert headers["content-type"] == "application/json"
             body = json.loads(result.content)
         return Reply(result.status_code, body, headers, result.content, self.transport)
+
+    def _grpc(self, rpc: str, path: str, message: dict[str, Any], headers: dict[str, str]) -> Reply:
+        request = message_class(f"{_package(rpc)}.{rpc}Request")()
+        json_format.ParseDict(message, request)
+        response = message_class(f"{_package(rpc)}.{rpc}Response")
+        method = self.channel.unary_unary(
+            path,
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=response.FromString,
+        )
+        metadata = [(name.lower(), value) for name, value in headers.items()]
+        try:
+            answer, call = method.with_call(request, metadata=metadata, timeout=10)
+        except grpc.RpcError as error:
+            failed: Any = error
+            code = failed.code().value[0]
+            body: dict[str, Any] = {"code": CONNECT_NAMES[code]}
+            if failed.details():
+                body["message"] = failed.details()
+            trailers = dict(failed.trailing_metadata() or ())
+            if "grpc-status-details-bin" in trailers:
+                status = message_class("google.rpc.Status").FromString(
+                    trailers["grpc-status-details-bin"]
+                )
+                detail = message_class("zitadel.v1.ErrorDetail").FromString(status.details[0].value)
+                body["details"] = [{"debug": {"id": detail.id, "message": detail.message}}]
+            sent = dict(failed.initial_metadata() or ())
+            return Reply(CODE_STATUS[code], body, sent, b"", self.transport)
+        got = dict(call.initial_metadata())
+        raw = answer.SerializeToString()
+        return Reply(200, json_format.MessageToDict(answer), got, raw, self.transport)
 
     def _grpc_web_reply(self, result: falcon.testing.Result, rpc: str) -> Reply:
         headers = {k.lower(): v for k, v in result.headers.items()}
