@@ -154,7 +154,8 @@ def steer(mock: ZitadelMock, stop: threading.Event, load: Load, bound: int) -> N
                 journal = json.loads(body)
                 counts = len(journal["calls"]), journal["total"], journal["max"]
                 if status != 200 or max(counts[:2]) > bound or counts[2] != bound:
-                    load.problems.append(f"GET /_mock/journal: {status} {counts} (calls, total, max)")
+                    seen = f"{status}, (calls, total, max) = {counts}"
+                    load.problems.append(f"GET /_mock/journal: {seen}")
             if len(mock.requests) > bound:
                 load.problems.append(f"the journal holds {len(mock.requests)} calls")
             load.changes += 1
