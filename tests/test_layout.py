@@ -19,6 +19,7 @@ CORE = [
     "journal",
     "model",
     "namespaces",
+    "recording",
     "serving",
     "state",
     "versions",

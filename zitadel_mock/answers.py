@@ -18,11 +18,18 @@ from .faults import Injection
 from .journal import Call, did_you_mean, shown
 from .model import GET_LOGIN_SETTINGS, LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, V2_RPCS, FactorState
 from .protocols.rest.protojson import auth_factors_body, error_body, second_factors_body
+from .recording import elapsed, journal_entry
 from .roles import POLICY_READ, USER_READ, grants
 from .state import State, View
 from .versions import ORG_FILTER
 
-__all__ = ["Answer", "Request", "handle", "refused", "routing_error"]
+__all__ = [
+    "Answer",
+    "Request",
+    "handle",
+    "refused",
+    "routing_error",
+]
 
 # The interceptor's permission of each rpc; the v2 UserService RPCs need only a valid token and
 # an existing org in context there (their handlers check user.read: answers_v2).
@@ -229,41 +236,24 @@ def handle(state: State, request: Request) -> Answer:
                 view.answers.clear()
             view.answers[key] = decided
     token, org_id, answer = decided
-    why = answer.why
+    why = answer.why  # the normal answer's
     injection = state.take_error(request.rpc, request.user_id, org_id, token)
-    delay = 0.0
     if injection is not None:
         answer = _injected(injection, answer)
-        delay = injection.delay
-        why = injection.why if injection.replaces_answer else f"{injection.why}; {why}"
-    # A fault that drops the connection or holds the request sends no answer: status 0.
-    dropped = injection is not None and injection.fault not in (None, "malformed_body")
     state.record(
-        Call(
+        journal_entry(
             request.rpc,
-            request.method,
-            request.path,
+            request,
             request.user_id,
             org_id,
             token,
-            0 if dropped else answer.status,
-            b"" if dropped else answer.body,
-            injection is not None and injection.replaces_answer,
+            answer.status,
+            answer.body,
             injection,
             why,
-            request.arrived_ns or time.time_ns(),  # 0: called directly, not over HTTP
-            _elapsed(request.started) + delay,
-            request.headers,
-            request.protocol,
-            request.namespace,
         )
     )
     return answer
-
-
-def _elapsed(started: float) -> float:
-    """Seconds since ``started`` (a perf_counter reading; 0: unknown, as from a direct call)."""
-    return time.perf_counter() - started if started else 0.0
 
 
 def _decide(
@@ -383,7 +373,7 @@ def refused(state: State, request: Request, error: ZError, why: str) -> Answer:
             answer.body,
             why=why,
             time_ns=request.arrived_ns,
-            duration=_elapsed(request.started),
+            duration=elapsed(request.started),
             headers=request.headers,
             protocol=request.protocol,
             namespace=request.namespace,

@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_HEADER_TIMEOUT",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_HEADER_SIZE",
+    "body_too_large",
     "fd_bounded_connection_limit",
     "limit_answer",
     "printable",
@@ -102,8 +103,8 @@ def limit_answer(status: int, detail: str, adj: Any) -> tuple[int, bytes]:
     """The gRPC code and the envelope for waitress's error ``status`` (``detail``: its text)."""
     code = CODES.get(status, 2)  # 2 UNKNOWN: no other status is known to come from waitress
     if status == 413:
-        message = f"request body too large: the limit is {adj.max_request_body_size - 1} bytes"
-    elif status == 431:
+        return code, body_too_large(adj.max_request_body_size - 1)
+    if status == 431:
         message = (
             f"request header fields too large: the limit is {adj.max_request_header_size - 1} bytes"
         )
@@ -116,6 +117,12 @@ def limit_answer(status: int, detail: str, adj: Any) -> tuple[int, bytes]:
     else:  # never the traceback that waitress may put in its text
         message = "An internal error occurred"
     return code, error_body(ZError(code, message))
+
+
+def body_too_large(limit: int) -> bytes:
+    """The envelope of a request body over ``limit`` bytes (RESOURCE_EXHAUSTED)."""
+    message = f"request body too large: the limit is {limit} bytes"
+    return error_body(ZError(CODES[413], message))
 
 
 def control_too_large(limit: int) -> bytes:

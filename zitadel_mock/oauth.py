@@ -19,7 +19,7 @@ from typing import Any
 
 from .codes import ZError, http_status
 from .faults import Injection
-from .journal import Call, shown
+from .journal import shown
 from .model import TOKEN_RPC, IssuedToken, User, UserType
 from .oauth_clients import (
     bad_assertion,
@@ -39,6 +39,7 @@ from .oauth_messages import (
     json_body,
     query_unescape,
 )
+from .recording import journal_entry
 from .state import State, View
 
 __all__ = ["MAX_ISSUED", "TOKEN_LIFETIME_NS", "expires_in", "mint", "mint_for", "token"]
@@ -75,38 +76,18 @@ def token(state: State, request: OAuthRequest) -> OAuthAnswer:
     decided = _token(state, view, request)
     user = decided.user
     answer = decided.answer
-    why = answer.why
     user_id = user.id if user is not None else None
     org_id = user.org_id if user is not None else None
     # The rate limit counts sign-ins per client: they carry no bearer token.
     injection = state.take_error(TOKEN_RPC, user_id, org_id, f"oauth-client:{user_id or ''}")
-    delay = 0.0
+    why = answer.why
     if injection is not None:
         answer = _injected(injection, answer)
-        delay = injection.delay
-        why = injection.why if injection.replaces_answer else f"{injection.why}; {why}"
-    dropped = injection is not None and injection.fault not in (None, "malformed_body")
-    state.record(
-        Call(
-            TOKEN_RPC,
-            request.method,
-            request.path,
-            user_id,
-            org_id,
-            None,
-            0 if dropped else answer.status,
-            b"" if dropped else answer.body,
-            injection is not None and injection.replaces_answer,
-            injection,
-            why,
-            request.arrived_ns or time.time_ns(),
-            (time.perf_counter() - request.started if request.started else 0.0) + delay,
-            request.headers,
-            "rest",
-            request.namespace,
-        )
+    call = journal_entry(
+        TOKEN_RPC, request, user_id, org_id, None, answer.status, answer.body, injection, why
     )
-    return replace(answer, why=why)
+    state.record(call)
+    return replace(answer, why=call.why)
 
 
 def _injected(injection: Injection, normal: OAuthAnswer) -> OAuthAnswer:

@@ -44,6 +44,7 @@ class OAuthRequest(NamedTuple):
     arrived_ns: int = 0
     started: float = 0.0
     namespace: str = "default"
+    protocol: str = "rest"
 
 
 @dataclass(frozen=True)

@@ -76,15 +76,11 @@ def _remember(
         memo[key] = parts
 
 
-def access_line(call: Call) -> str:
-    """One access-log line: time, method, path, rpc, status, protocol, duration and why.
-
-    Every value a client chose is shown with its control characters escaped, so that a
-    request can never write a line of its own.
-    """
+def _memo_key(call: Call) -> tuple[object, ...]:
+    """What a line says besides its time and duration (the fault at index 5)."""
     injected = call.injected
     fault = injected.fault if injected is not None else None
-    key = (
+    return (
         call.method,
         call.path,
         call.rpc,
@@ -93,7 +89,18 @@ def access_line(call: Call) -> str:
         fault,
         call.protocol,
         call.why,
+        call.namespace,
     )
+
+
+def access_line(call: Call) -> str:
+    """One access-log line: time, method, path, rpc, status, protocol, duration and why.
+
+    Every value a client chose is shown with its control characters escaped, so that a
+    request can never write a line of its own.
+    """
+    key = _memo_key(call)
+    fault = key[5]
     parts = _text_memo.get(key)
     if parts is None:
         forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
@@ -109,19 +116,8 @@ def access_line(call: Call) -> str:
 
 def access_json(call: Call) -> str:
     """One access-log line as a JSON object (ASCII: control characters are escaped)."""
-    injected = call.injected
-    fault = injected.fault if injected is not None else None
-    key = (
-        call.method,
-        call.path,
-        call.rpc,
-        call.status,
-        call.forced,
-        fault,
-        call.protocol,
-        call.why,
-        call.namespace,
-    )
+    key = _memo_key(call)
+    fault = key[5]
     parts = _json_memo.get(key)
     if parts is None:
         middle = json.dumps(

@@ -66,7 +66,6 @@ class Reply:
     error: ZError | None = None
     injection: Injection | None = None
     cut: bool = False
-    state: State | None = None
 
 
 def zitadel_metadata(
@@ -159,7 +158,7 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
     try:
         state = spaces.get(metadata.get(_NAMESPACE))
     except NamespaceError as exc:
-        return Reply([ROBOTS], error=ZError(3, str(exc)), state=spaces.default)
+        return Reply([ROBOTS], error=ZError(3, str(exc)))
     method = METHODS.get(call.path)
     request = Request(
         rpc=method.rpc if method is not None else "",
@@ -176,12 +175,12 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
     if method is None:
         unknown, why = _unknown(call.path)
         refused(state, request, unknown, why)
-        return Reply([ROBOTS], error=unknown, state=state)
+        return Reply([ROBOTS], error=unknown)
     payload, error, why = _unframe(call.body, metadata.get("grpc-encoding"))
     if payload is None:
         assert error is not None
         refused(state, request, error, why)
-        return Reply([ROBOTS], error=error, state=state)
+        return Reply([ROBOTS], error=error)
     try:
         message = decode_request(method, payload)
     except DecodeError:
@@ -189,17 +188,15 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
             13, "grpc: error unmarshalling request: proto: cannot parse invalid wire-format data"
         )
         refused(state, request, garbled, f"the {method.name} request is no valid protobuf message")
-        return Reply([ROBOTS], error=garbled, state=state)
+        return Reply([ROBOTS], error=garbled)
     user_id, args = request_args(method, message)
     answer = handle(state, request._replace(user_id=user_id, v2=args))
     connect = method.service != MANAGEMENT  # the v2 services run on connect-go
     headers = zitadel_metadata(state, connect=connect, ok=answer.error is None)
     injection = answer.injection
     if injection is not None and injection.fault in SOCKET_FAULTS:
-        return Reply(headers, injection=injection, state=state)  # nothing is sent
+        return Reply(headers, injection=injection)  # nothing is sent
     if answer.error is not None:
-        return Reply(headers, error=answer.error, injection=answer.injection, state=state)
+        return Reply(headers, error=answer.error, injection=answer.injection)
     body = encode_answer(method, answer.intact if answer.intact is not None else answer.body)
-    return Reply(
-        headers, body, injection=answer.injection, cut=answer.intact is not None, state=state
-    )
+    return Reply(headers, body, injection=answer.injection, cut=answer.intact is not None)

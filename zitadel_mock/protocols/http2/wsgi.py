@@ -7,12 +7,11 @@ import contextlib
 import io
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from ...clock import http_date
-from ...limits import limit_answer
+from ...limits import body_too_large
 from ..rest.connection import WIRE_KEY, Wire
 from .connection import Connection
 from .streams import Stream
@@ -121,22 +120,10 @@ def make_environ(connection: Connection, stream: Stream) -> dict[str, Any]:
 
 def too_large(max_body: int, connection: Connection, stream: Stream) -> None:
     """A body over the server's limit: the JSON error waitress would answer, then no more."""
-    code, body = limit_answer(413, "", _Limits(max_body))
+    body = body_too_large(max_body)
     headers = [
         (":status", "413"),
         ("content-type", "application/json"),
         ("content-length", str(len(body))),
     ]
-    del code
     connection.respond(stream, headers, body)
-
-
-@dataclass(frozen=True)
-class _Limits:
-    """What ``limit_answer`` reads of waitress's options."""
-
-    limit: int
-
-    @property
-    def max_request_body_size(self) -> int:
-        return self.limit + 1
