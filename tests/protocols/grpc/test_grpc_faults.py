@@ -6,7 +6,7 @@ import time
 
 import grpc
 import pytest
-from conftest import SECOND_FACTORS, RawH2, framed, stub
+from grpckit import SECOND_FACTORS, RawH2, framed, stub
 
 from zitadel_mock import MockServer
 from zitadel_mock.testing import ZitadelMock

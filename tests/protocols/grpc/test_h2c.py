@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed, message
+from grpckit import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed, message
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.events import DataReceived, ResponseReceived, StreamEnded, TrailersReceived

@@ -8,7 +8,8 @@ from typing import Any
 import grpc
 import pytest
 import requests
-from conftest import (
+from google.protobuf import json_format
+from grpckit import (
     AUTH_FACTORS,
     SECOND_FACTORS,
     SERVICE,
@@ -17,7 +18,6 @@ from conftest import (
     framed,
     stub,
 )
-from google.protobuf import json_format
 from testkit import ACME, ALICE, GLOBEX, auth_factors
 from testkit import SECOND_FACTORS as REST_SECOND_FACTORS
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed
+from grpckit import AUTH_FACTORS, SECOND_FACTORS, RawH2, auth_factors_request, framed
 from testkit import ALICE, MAIN, client
 
 from zitadel_mock import MockServer

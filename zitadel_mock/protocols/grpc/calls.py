@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...answers import Request, handle, refused
 from ...clock import http_date
@@ -29,6 +30,7 @@ from .messages import (
     METHODS,
     SERVICES,
     DecodeError,
+    Method,
     decode_request,
     encode_answer,
     request_args,
@@ -101,55 +103,76 @@ def _journal_headers(metadata: Mapping[str, str]) -> tuple[tuple[str, str], ...]
     )
 
 
-def _unknown(path: str) -> tuple[ZError, str]:
-    """grpc-go's answer to a path that names no method, and the nearest method."""
+class _Refused(Exception):
+    """A call grpc-go refuses before any interceptor runs: its error, and why."""
+
+    def __init__(self, error: ZError, why: str) -> None:
+        super().__init__(why)
+        self.error = error
+        self.why = why
+
+
+def _method(path: str) -> Method:
+    """The method a path names; refused as grpc-go refuses it, with the nearest method."""
+    method = METHODS.get(path)
+    if method is not None:
+        return method
     name = path[1:] if path.startswith("/") else path
-    service, slash, method = name.rpartition("/")
+    service, slash, rpc = name.rpartition("/")
     if not slash:
         error = ZError(12, f"malformed method name: {path!r}".replace("'", '"'))
     elif service in SERVICES:
-        error = ZError(12, f"unknown method {method} for service {service}")
+        error = ZError(12, f"unknown method {rpc} for service {service}")
     else:
         error = ZError(12, f"unknown service {service}")
     nearest = difflib.get_close_matches(path[:300], list(METHODS), n=1, cutoff=0.0)
-    return error, f"no such gRPC method {shown(path)}; did you mean {nearest[0]}?"
+    raise _Refused(error, f"no such gRPC method {shown(path)}; did you mean {nearest[0]}?")
 
 
-def _unframe(body: bytes, encoding: str | None) -> tuple[bytes | None, ZError | None, str]:
-    """The message of a length-prefixed gRPC frame, or grpc-go's error and why."""
+def _unframe(body: bytes, encoding: str | None) -> bytes:
+    """The message of a length-prefixed gRPC frame; refused as grpc-go refuses a bad one."""
     if encoding not in (None, "", "identity", "gzip"):
         error = ZError(12, f'grpc: Decompressor is not installed for grpc-encoding "{encoding}"')
-        return None, error, f"the request is compressed with {shown(encoding)}"
+        raise _Refused(error, f"the request is compressed with {shown(encoding)}")
     if len(body) < 5:
         text = "EOF" if not body else "unexpected EOF"
-        return None, ZError(2, text), "the request has no complete gRPC message frame"
+        raise _Refused(ZError(2, text), "the request has no complete gRPC message frame")
     flag, length = body[0], int.from_bytes(body[1:5], "big")
     if length > MAX_RECEIVE:
         error = ZError(8, f"grpc: received message larger than max ({length} vs. {MAX_RECEIVE})")
-        return None, error, f"the request message has {length} bytes, over the 4 MiB limit"
+        raise _Refused(error, f"the request message has {length} bytes, over the 4 MiB limit")
     payload = body[5 : 5 + length]
     if len(payload) < length:
         why = f"the frame announces {length} bytes and carries {len(payload)}"
-        return None, ZError(2, "unexpected EOF"), why
+        raise _Refused(ZError(2, "unexpected EOF"), why)
     if flag == 0:
-        return payload, None, ""
+        return payload
     if flag != 1:
         error = ZError(13, f"grpc: received unexpected payload format {flag}")
-        return None, error, f"the frame's flag byte is {flag}"
+        raise _Refused(error, f"the frame's flag byte is {flag}")
     if encoding in (None, "", "identity"):
         error = ZError(13, "grpc: compressed flag set with identity or empty encoding")
-        return None, error, "the frame is flagged compressed, with no grpc-encoding"
+        raise _Refused(error, "the frame is flagged compressed, with no grpc-encoding")
     try:
         inflater = zlib.decompressobj(wbits=31)  # gzip, bounded like the receive limit
         message = inflater.decompress(payload, MAX_RECEIVE + 1)
     except (zlib.error, gzip.BadGzipFile) as exc:
         error = ZError(13, f"grpc: failed to decompress the received message: {exc}")
-        return None, error, "the gzip message does not decompress"
+        raise _Refused(error, "the gzip message does not decompress") from None
     if len(message) > MAX_RECEIVE:
         text = f"grpc: received message after decompression larger than max ({MAX_RECEIVE})"
-        error = ZError(8, text)
-        return None, error, "the message decompresses to more than 4 MiB"
-    return message, None, ""
+        raise _Refused(ZError(8, text), "the message decompresses to more than 4 MiB")
+    return message
+
+
+def _decode(method: Method, payload: bytes) -> Any:
+    try:
+        return decode_request(method, payload)
+    except DecodeError:
+        error = ZError(
+            13, "grpc: error unmarshalling request: proto: cannot parse invalid wire-format data"
+        )
+        raise _Refused(error, f"the {method.name} request is no valid protobuf message") from None
 
 
 def unary(spaces: Namespaces, call: Incoming) -> Reply:
@@ -159,9 +182,9 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
         state = spaces.get(metadata.get(_NAMESPACE))
     except NamespaceError as exc:
         return Reply([ROBOTS], error=ZError(3, str(exc)))
-    method = METHODS.get(call.path)
+    known = METHODS.get(call.path)
     request = Request(
-        rpc=method.rpc if method is not None else "",
+        rpc=known.rpc if known is not None else "",
         method="POST",
         path=call.path,
         authorization=metadata.get("authorization"),
@@ -172,23 +195,12 @@ def unary(spaces: Namespaces, call: Incoming) -> Reply:
         protocol=call.protocol,
         namespace=Namespaces.name(metadata.get(_NAMESPACE)),
     )
-    if method is None:
-        unknown, why = _unknown(call.path)
-        refused(state, request, unknown, why)
-        return Reply([ROBOTS], error=unknown)
-    payload, error, why = _unframe(call.body, metadata.get("grpc-encoding"))
-    if payload is None:
-        assert error is not None
-        refused(state, request, error, why)
-        return Reply([ROBOTS], error=error)
     try:
-        message = decode_request(method, payload)
-    except DecodeError:
-        garbled = ZError(
-            13, "grpc: error unmarshalling request: proto: cannot parse invalid wire-format data"
-        )
-        refused(state, request, garbled, f"the {method.name} request is no valid protobuf message")
-        return Reply([ROBOTS], error=garbled)
+        method = _method(call.path)
+        message = _decode(method, _unframe(call.body, metadata.get("grpc-encoding")))
+    except _Refused as refusal:
+        refused(state, request, refusal.error, refusal.why)
+        return Reply([ROBOTS], error=refusal.error)
     user_id, args = request_args(method, message)
     answer = handle(state, request._replace(user_id=user_id, v2=args))
     connect = method.service != MANAGEMENT  # the v2 services run on connect-go
