@@ -18,11 +18,11 @@ import falcon
 import falcon.asgi
 
 from ... import oauth, oauth_provider
-from ...journal import shortened_authorization
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...oauth_messages import OAuthAnswer, OAuthRequest, query_unescape
 from ...state import State
 from ..rest.connection import deliver_asgi, deliver_wsgi
+from ..rest.headers import asgi_headers, wsgi_headers
 
 __all__ = ["MAX_FORM", "MAX_FORM_FIELDS", "ROUTES", "mount_oauth", "parse_form"]
 
@@ -84,10 +84,8 @@ def _namespace(req: Any) -> str:
 
 
 def _headers(req: Any) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (name, shortened_authorization(value) if name.lower() == "authorization" else value)
-        for name, value in req.headers.items()
-    )
+    env = getattr(req, "env", None)  # WSGI; falcon's ASGI request has none
+    return wsgi_headers(env) if env is not None else asgi_headers(req.headers)
 
 
 def _request(req: Any, body: bytes, started: float, arrived: int) -> OAuthRequest:

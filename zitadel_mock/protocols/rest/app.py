@@ -17,13 +17,14 @@ from ...clock import http_date
 from ...codes import ZError
 from ...control.http import PREFIX, ControlOptions, mount_control
 from ...errors import ScenarioError
-from ...journal import Call, shortened_authorization
+from ...journal import Call
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS, Scenario
 from ...namespaces import DEFAULT_NAMESPACE, NAMESPACE_HEADER, NamespaceError, Namespaces
 from ...state import State
 from ..grpc.web import AsgiGrpcWeb, WsgiGrpcWeb
 from ..oauth.app import mount_oauth
 from .connection import deliver_asgi, deliver_wsgi
+from .headers import asgi_headers, wsgi_headers
 from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
 from .routes_v2 import V2_ROUTES, mount_v2
@@ -82,47 +83,6 @@ def _send(resp: Any, state: State, answer: Answer) -> None:
         resp.set_header("WWW-Authenticate", answer.www_authenticate)
 
 
-# WSGI environ keys -> the header names journalled ("" for a key that is no header). Names
-# are worked out once each: doing it per request cost more than the rest of the request path.
-# Bounded, as clients choose header names; a race between two threads writes the same value.
-_HEADER_NAMES: dict[str, str] = {}
-MAX_HEADER_NAMES = 1000
-
-
-def _header_name(key: str) -> str:
-    if key.startswith("HTTP_"):
-        name = key[5:].replace("_", "-").title()
-    elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        name = key.replace("_", "-").title()
-    else:
-        name = ""
-    if len(_HEADER_NAMES) < MAX_HEADER_NAMES:
-        _HEADER_NAMES[key] = name
-    return name
-
-
-def _wsgi_headers(req: Any) -> tuple[tuple[str, str], ...]:
-    """The request's headers from the WSGI environ, named as sent (case aside)."""
-    names = _HEADER_NAMES
-    out = []
-    for key, value in req.env.items():
-        name = names.get(key)
-        if name is None:
-            name = _header_name(key)
-        if name and value:
-            if name == "Authorization":
-                value = shortened_authorization(value)
-            out.append((name, value))
-    return tuple(out)
-
-
-def _asgi_headers(req: Any) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (name, shortened_authorization(value) if name == "authorization" else value)
-        for name, value in req.headers.items()
-    )
-
-
 def _namespace(req: Any, header: Header) -> str:
     """The namespace's name, for the journal: an invalid one is answered in the default's."""
     value = header(req, NAMESPACE_HEADER)
@@ -145,7 +105,7 @@ def _request(req: Any, header: Header, rpc: str, user_id: str | None) -> Request
         authorization=header(req, "Authorization"),
         org_header=header(req, ORG_HEADER) or None,
         user_id=user_id,
-        headers=_wsgi_headers(req) if wsgi else _asgi_headers(req),
+        headers=wsgi_headers(req.env) if wsgi else asgi_headers(req.headers),
         arrived_ns=arrived,
         started=started,
         namespace=_namespace(req, header),
