@@ -191,11 +191,12 @@ class Journal:
     def append(self, call: Call) -> None:
         values = len(call.path) + len(call.token or "") + len(call.user_id or "")
         values += len(call.org_id or "") + len(call.why)
-        headers = _headers_size(call.headers)
+        headers = sum(map(len, chain.from_iterable(call.headers)))
         if len(call.body) > MAX_BODY or values > MAX_VALUE or headers > MAX_VALUE:
             call = _bounded(call)  # some value may be too long: rare, so checked only then
-            headers = _headers_size(call.headers)
-        size = _size(call, headers)
+            size = _size(call, _headers_size(call.headers))
+        else:
+            size = _OVERHEAD + len(call.body) + values + headers
         calls, sizes = self._calls, self._sizes
         with self._lock:
             calls.append(call)

@@ -40,6 +40,7 @@ def _route_parser(base: type[Any], control_adj: Any) -> type[Any]:
 
     class RouteParser(base):  # type: ignore[misc]
         control = False  # the request is the control API's (its 413 is in its form)
+        control_path = False  # the path is the control API's, served or not
 
         def parse_header(self, header_plus: bytes) -> None:
             super().parse_header(header_plus)
@@ -52,7 +53,8 @@ def _route_parser(base: type[Any], control_adj: Any) -> type[Any]:
                 raise ParsingError("Content-Length and Transfer-Encoding together")
             if framed and self.version != "1.1":
                 raise ParsingError(f"Transfer-Encoding in an HTTP/{self.version or '0.9'} request")
-            if control_adj is not None and is_control_path(self.path):
+            self.control_path = is_control_path(self.path)
+            if control_adj is not None and self.control_path:
                 # Read by ``received`` for the body's limit once this returns.
                 self.adj = control_adj
                 self.control = True

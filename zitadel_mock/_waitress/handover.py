@@ -55,12 +55,8 @@ def handover_channel(base: type[Any], h2c: H2cServer) -> type[Any]:
         undecided = True  # no byte seen yet: the preface may still come
         start = b""  # the bytes of a preface begun
 
-        def readable(self) -> bool:
-            return not self.handed_over and bool(super().readable())
-
-        def handle_read(self) -> None:
-            if not self.handed_over:
-                super().handle_read()
+        # Once handed over, ``will_close`` is set: waitress reads the socket no more (its
+        # ``readable`` is false) and closes its descriptor on the next round.
 
         def received(self, data: bytes) -> bool:
             if self.handed_over:
@@ -79,7 +75,12 @@ def handover_channel(base: type[Any], h2c: H2cServer) -> type[Any]:
 
         def service(self) -> None:
             request = self.requests[0] if self.requests else None
-            if request is None or request.error or not is_h2c_upgrade(request.headers):
+            if (
+                request is None
+                or "UPGRADE" not in request.headers  # most requests: nothing more to look at
+                or request.error
+                or not is_h2c_upgrade(request.headers)
+            ):
                 super().service()
                 return
             with self.requests_lock:

@@ -122,8 +122,10 @@ class InlineDispatcher:
     def run_pending(self) -> None:
         while self.pending:
             task = self.pending.popleft()
+            requests = task.requests  # a channel; a control request's head says so
             if self.handoff is not None and (
-                (self.serving is not None and self.serving.slow) or _is_control(task)
+                (self.serving is not None and self.serving.slow)
+                or (requests and requests[0].control_path)
             ):
                 self.handoff.submit(task)
                 continue
@@ -139,12 +141,6 @@ class InlineDispatcher:
         while self.pending:
             self.pending.popleft().cancel()
         return True
-
-
-def _is_control(task: Any) -> bool:
-    """Whether a channel's next request is a control request (``/_mock/...``)."""
-    requests: Any = getattr(task, "requests", None)
-    return bool(requests) and str(getattr(requests[0], "path", "")).startswith("/_mock")
 
 
 def _joining_dispatcher() -> Any:
