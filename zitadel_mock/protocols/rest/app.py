@@ -85,7 +85,10 @@ def _send(resp: Any, state: State, answer: Answer) -> None:
 
 def _namespace(req: Any, header: Header) -> str:
     """The namespace's name, for the journal: an invalid one is answered in the default's."""
-    value = header(req, NAMESPACE_HEADER)
+    return _namespace_name(header(req, NAMESPACE_HEADER))
+
+
+def _namespace_name(value: str | None) -> str:
     if not value:  # most requests
         return DEFAULT_NAMESPACE
     try:
@@ -94,21 +97,31 @@ def _namespace(req: Any, header: Header) -> str:
         return DEFAULT_NAMESPACE
 
 
+_AUTHORIZATION_KEY, _ORG_KEY, _NAMESPACE_KEY = _ENVIRON.values()
+
+
 def _request(req: Any, header: Header, rpc: str, user_id: str | None) -> Request:
     started = time.perf_counter()
     arrived = time.time_ns()
-    wsgi = header is _wsgi_header
+    if header is _wsgi_header:  # read from the environ at once: most requests
+        env = req.env
+        authorization, org = env.get(_AUTHORIZATION_KEY), env.get(_ORG_KEY)
+        namespace, headers = env.get(_NAMESPACE_KEY), wsgi_headers(env)
+    else:
+        authorization, org = header(req, "Authorization"), header(req, ORG_HEADER)
+        namespace, headers = header(req, NAMESPACE_HEADER), asgi_headers(req.headers)
     return Request(
-        rpc=rpc,
-        method=req.method,
-        path=req.path,
-        authorization=header(req, "Authorization"),
-        org_header=header(req, ORG_HEADER) or None,
-        user_id=user_id,
-        headers=wsgi_headers(req.env) if wsgi else asgi_headers(req.headers),
-        arrived_ns=arrived,
-        started=started,
-        namespace=_namespace(req, header),
+        rpc,
+        req.method,
+        req.path,
+        authorization,
+        org or None,
+        user_id,
+        headers,
+        arrived,
+        started,
+        "rest",
+        _namespace_name(namespace) if namespace else DEFAULT_NAMESPACE,
     )
 
 
@@ -329,8 +342,12 @@ def create_app(
 
     header = _asgi_header if asgi else _wsgi_header
 
+    namespace_key = _ENVIRON[NAMESPACE_HEADER]
+
     def resolve(req: Any) -> State:
-        return spaces.get(header(req, NAMESPACE_HEADER))
+        if asgi:
+            return spaces.get(req.get_header(NAMESPACE_HEADER))
+        return spaces.get(req.env.get(namespace_key))
 
     def lenient(req: Any) -> State:
         return spaces.lenient(header(req, NAMESPACE_HEADER))

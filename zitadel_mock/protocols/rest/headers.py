@@ -82,11 +82,15 @@ def wsgi_headers(env: Mapping[str, Any]) -> Headers:
     parsed = env.get(PARSED_KEY)
     if parsed is not None:
         return _from_parsed(parsed)
-    return tuple(
-        _journalled(name, value)
-        for key, value in env.items()
-        if (name := _environ_name(key)) and value
-    )
+    names = _ENVIRON_NAMES
+    out = []
+    for key, value in env.items():
+        name = names.get(key)
+        if name is None:
+            name = _environ_name(key)
+        if name and value:
+            out.append(_journalled(name, value) if name == "Authorization" else (name, value))
+    return tuple(out)
 
 
 def asgi_headers(headers: Mapping[str, str]) -> Headers:
