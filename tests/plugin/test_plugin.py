@@ -526,6 +526,7 @@ def test_server_side_exception_fails_the_test_that_caused_it(project: pytest.Pyt
 
         def test_passes_but_the_mock_broke(zitadel_mock, monkeypatch):
             monkeypatch.setattr("zitadel_mock.protocols.rest.app.handle", boom)
+            monkeypatch.setattr("zitadel_mock.protocols.rest.direct.handle", boom)
             assert factors(zitadel_mock)[0] == 500
 
         def test_next_is_fine(zitadel_mock):
@@ -533,6 +534,7 @@ def test_server_side_exception_fails_the_test_that_caused_it(project: pytest.Pyt
 
         def test_fails_and_the_mock_broke(zitadel_mock, monkeypatch):
             monkeypatch.setattr("zitadel_mock.protocols.rest.app.handle", boom)
+            monkeypatch.setattr("zitadel_mock.protocols.rest.direct.handle", boom)
             assert factors(zitadel_mock)[0] == 200
         """
     )
@@ -570,6 +572,7 @@ def test_exception_caused_by_a_fixture_teardown_is_reported(project: pytest.Pyte
         def client(zitadel_mock, monkeypatch):
             yield zitadel_mock
             monkeypatch.setattr("zitadel_mock.protocols.rest.app.handle", boom)
+            monkeypatch.setattr("zitadel_mock.protocols.rest.direct.handle", boom)
             factors(zitadel_mock)  # a last call on the way out
 
         def test_uses_the_client(client):

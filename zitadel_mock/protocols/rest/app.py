@@ -22,6 +22,7 @@ from ..oauth.app import mount_oauth
 from .calls import NAMESPACE_KEY, Header, asgi_header, rest_request, wsgi_header
 from .connection import deliver_asgi, deliver_wsgi
 from .control_log import AsgiControlLog, WsgiControlLog
+from .direct import DirectApp
 from .protojson import error_body
 from .reply import send
 from .routes_v2 import V2_ROUTES, mount_v2
@@ -198,7 +199,9 @@ def create_app(
     if control:
         log_cls = AsgiControlLog if asgi else WsgiControlLog
         middleware.append(log_cls(spaces, header))
-    app: Any = falcon.asgi.App(middleware=middleware) if asgi else falcon.App(middleware=middleware)
+    app: Any = (
+        falcon.asgi.App(middleware=middleware) if asgi else DirectApp(spaces, middleware=middleware)
+    )
     route_cls = _AsgiRoute if asgi else _WsgiRoute
     for template, rpc in ROUTES.items():
         app.add_route(template, route_cls(resolve, header, rpc))
