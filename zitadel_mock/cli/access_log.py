@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TextIO
 
 from ..limits import printable
@@ -29,7 +29,9 @@ __all__ = [
     "QUEUE_LIMIT",
     "AccessLog",
     "access_json",
+    "access_jsons",
     "access_line",
+    "access_lines",
     "dropped_json",
     "dropped_line",
     "log_requests",
@@ -79,70 +81,109 @@ def _remember(
 def _memo_key(call: Call) -> tuple[object, ...]:
     """What a line says besides its time and duration (the fault at index 5)."""
     injected = call.injected
-    fault = injected.fault if injected is not None else None
     return (
         call.method,
         call.path,
         call.rpc,
         call.status,
         call.forced,
-        fault,
+        injected.fault if injected is not None else None,
         call.protocol,
         call.why,
         call.namespace,
     )
 
 
-def access_line(call: Call) -> str:
-    """One access-log line: time, method, path, rpc, status, protocol, duration and why.
+def _text_parts(call: Call, key: tuple[object, ...]) -> tuple[str, str]:
+    fault = key[5]
+    forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
+    parts = (
+        f" {printable(call.method)} {printable(call.path)} {call.rpc or '-'} "
+        f"{call.status}{forced} {call.protocol} ",
+        f"ms why: {printable(call.why)}",
+    )
+    _remember(_text_memo, key, parts)
+    return parts
+
+
+def _json_parts(call: Call, key: tuple[object, ...]) -> tuple[str, str]:
+    middle = json.dumps(
+        {
+            "method": call.method,
+            "path": call.path,
+            "rpc": call.rpc,
+            "status": call.status,
+            "forced": call.forced,
+            "fault": key[5],
+            "protocol": call.protocol,
+            "namespace": call.namespace,
+        },
+        ensure_ascii=True,
+    )
+    parts = (f'", {middle[1:-1]}, "duration": ', f', "why": {json.dumps(call.why)}}}')
+    _remember(_json_memo, key, parts)
+    return parts
+
+
+def access_lines(calls: Iterable[Call]) -> list[str]:
+    """One access-log line a call: time, method, path, rpc, status, protocol, duration, why.
 
     Every value a client chose is shown with its control characters escaped, so that a
-    request can never write a line of its own.
+    request can never write a line of its own. Made a batch at a time: the writer's loop,
+    with what a line repeats looked up once made.
     """
-    key = _memo_key(call)
-    fault = key[5]
-    parts = _text_memo.get(key)
-    if parts is None:
-        forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
-        parts = (
-            f" {printable(call.method)} {printable(call.path)} {call.rpc or '-'} "
-            f"{call.status}{forced} {call.protocol} ",
-            f"ms why: {printable(call.why)}",
+    memo, lines = _text_memo, []
+    last, stamp = -1, ""  # the millisecond formatted last: lines of one share it
+    for call in calls:
+        injected = call.injected
+        key = (
+            call.method,
+            call.path,
+            call.rpc,
+            call.status,
+            call.forced,
+            injected.fault if injected is not None else None,
+            call.protocol,
+            call.why,
+            call.namespace,
         )
-        _remember(_text_memo, key, parts)
-    stamp = _log_time(call.time_ns or time.time_ns())
-    return f"{stamp}{parts[0]}{call.duration * 1000:.1f}{parts[1]}"
+        parts = memo.get(key) or _text_parts(call, key)
+        ns = call.time_ns or time.time_ns()
+        if ns // 1_000_000 != last:
+            last, stamp = ns // 1_000_000, _log_time(ns)
+        lines.append(f"{stamp}{parts[0]}{call.duration * 1000:.1f}{parts[1]}")
+    return lines
+
+
+def access_line(call: Call) -> str:
+    """One call's access-log line (``access_lines``)."""
+    return access_lines((call,))[0]
+
+
+def access_jsons(calls: Iterable[Call]) -> list[str]:
+    """``access_lines`` as JSON objects (ASCII: control characters are escaped)."""
+    memo, lines = _json_memo, []
+    last, stamp = -1, ""
+    for call in calls:
+        key = _memo_key(call)
+        parts = memo.get(key) or _json_parts(call, key)
+        duration = round(call.duration, 6)
+        # As json.dumps writes a finite float (its repr); anything else, through json.dumps.
+        number = (
+            float.__repr__(duration)
+            if duration.__class__ is float and math.isfinite(duration)
+            else json.dumps(duration)
+        )
+        ns = call.time_ns or time.time_ns()
+        if ns // 1_000_000 != last:
+            last, stamp = ns // 1_000_000, _log_time(ns)
+        lines.append(f'{{"time": "{stamp}{parts[0]}{number}{parts[1]}')
+    return lines
 
 
 def access_json(call: Call) -> str:
-    """One access-log line as a JSON object (ASCII: control characters are escaped)."""
-    key = _memo_key(call)
-    fault = key[5]
-    parts = _json_memo.get(key)
-    if parts is None:
-        middle = json.dumps(
-            {
-                "method": call.method,
-                "path": call.path,
-                "rpc": call.rpc,
-                "status": call.status,
-                "forced": call.forced,
-                "fault": fault,
-                "protocol": call.protocol,
-                "namespace": call.namespace,
-            },
-            ensure_ascii=True,
-        )
-        parts = (f'", {middle[1:-1]}, "duration": ', f', "why": {json.dumps(call.why)}}}')
-        _remember(_json_memo, key, parts)
-    duration = round(call.duration, 6)
-    # As json.dumps writes a finite float (its repr); anything else, through json.dumps.
-    number = (
-        float.__repr__(duration)
-        if duration.__class__ is float and math.isfinite(duration)
-        else json.dumps(duration)
-    )
-    return f'{{"time": "{_log_time(call.time_ns or time.time_ns())}{parts[0]}{number}{parts[1]}'
+    """One call's access-log line as a JSON object (``access_jsons``)."""
+    return access_jsons((call,))[0]
 
 
 def dropped_line(count: int) -> str:
@@ -179,7 +220,9 @@ class AccessLog:
         interval: float = INTERVAL,
     ) -> None:
         self.stream = sys.stderr if stream is None else stream
-        self.format: Callable[[Call], str] = access_json if json_lines else access_line
+        self.format: Callable[[Iterable[Call]], list[str]] = (
+            access_jsons if json_lines else access_lines
+        )
         self.notice: Callable[[int], str] = dropped_json if json_lines else dropped_line
         self.interval = interval
         self._queue: deque[Call] = deque()
@@ -251,7 +294,7 @@ class AccessLog:
         if self._broken:
             return
         try:
-            lines = list(map(self.format, calls))
+            lines = self.format(calls)
         except Exception as exc:  # a defect, not a user mistake: said, and the writer lives on
             lines = [f"access log: a line could not be formatted: {exc!r}"]
         if dropped:
