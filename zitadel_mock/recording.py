@@ -65,7 +65,7 @@ def journal_entry(
         injection,
         why,
         request.arrived_ns or time.time_ns(),  # 0: called directly, not over HTTP
-        elapsed(request.started) + delay,
+        (time.perf_counter() - request.started if request.started else 0.0) + delay,
         request.headers,
         request.protocol,
         request.namespace,
