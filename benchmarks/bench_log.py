@@ -219,8 +219,8 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="3 rounds of 1 s, 4 connections")
-    parser.add_argument("--rounds", type=int, default=None, help="rounds per point (default 6)")
-    parser.add_argument("--seconds", type=float, default=None, help="per run (default 1.5)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per point (default 10)")
+    parser.add_argument("--seconds", type=float, default=None, help="per run (default 1)")
     parser.add_argument(
         "--instructions",
         type=int,
@@ -236,8 +236,8 @@ def main() -> int:
     if args.instructions:
         instructions(args.instructions, args.checkout)
         return 0
-    rounds = args.rounds or (3 if args.quick else 6)
-    seconds = args.seconds or (1.0 if args.quick else 1.5)
+    rounds = args.rounds or (3 if args.quick else 10)
+    seconds = args.seconds or 1.0
     connections_list = (4,) if args.quick else (1, 4, 16)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     print(machine(), flush=True)
@@ -259,13 +259,14 @@ def main() -> int:
                         got = {}
                         for kind in order:
                             began = targets[kind].cpu()
-                            got[kind] = load(targets[kind].url, path, connections, seconds)["rps"]
-                            requests[kind] = requests.get(kind, 0) + got[kind] * seconds
+                            figures = load(targets[kind].url, path, connections, seconds)
+                            got[kind] = figures["rps"]
+                            requests[kind] = requests.get(kind, 0) + figures["requests"]
                             cpu[(kind, route)] = cpu.get((kind, route), 0) + (
                                 targets[kind].cpu() - began
                             )
                             answered[(kind, route)] = (
-                                answered.get((kind, route), 0) + got[kind] * seconds
+                                answered.get((kind, route), 0) + figures["requests"]
                             )
                         for kind in KINDS:
                             samples.setdefault((kind, route, connections), []).append(got[kind])
@@ -304,6 +305,16 @@ def main() -> int:
     for route in ROUTES:
         micros = [cpu[(kind, route)] / answered[(kind, route)] * 1e6 for kind in KINDS]
         print(f"| {route} | " + " | ".join(f"{m:.0f} us" for m in micros) + " |")
+    print(
+        "\nThe same as a ratio, bare / each (what the throughput ratios would be were the server "
+        "the only bound):\n\n| route | " + " | ".join(KINDS[:3]) + " |\n|---|" + "---|" * 3
+    )
+    for route in ROUTES:
+        bare_cpu = cpu[("bare", route)] / answered[("bare", route)]
+        shown = [
+            f"{bare_cpu / (cpu[(kind, route)] / answered[(kind, route)]):.2f}" for kind in KINDS[:3]
+        ]
+        print(f"| {route} | " + " | ".join(shown) + " |")
     print()
     for kind in ("log to file", "log to pipe"):
         print(f"{kind}: about {requests[kind]:,.0f} requests answered; {notes[kind]}")

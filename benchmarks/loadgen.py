@@ -19,6 +19,7 @@ def main(url: str, path: str, connections: int, seconds: float, token: str) -> N
     parts = urlsplit(url)
     latencies: list[float] = []
     lock = threading.Lock()
+    failed: list[int] = []
     deadline = time.perf_counter() + seconds
 
     def worker() -> None:
@@ -28,7 +29,11 @@ def main(url: str, path: str, connections: int, seconds: float, token: str) -> N
         while time.perf_counter() < deadline:
             start = time.perf_counter()
             conn.request("POST", path, headers=headers)
-            conn.getresponse().read()
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:  # refusals measure nothing of the routes
+                failed.append(response.status)
+                break
             mine.append(time.perf_counter() - start)
         conn.close()
         with lock:
@@ -41,9 +46,20 @@ def main(url: str, path: str, connections: int, seconds: float, token: str) -> N
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
+    if failed:
+        sys.exit(f"{url}{path} answered {failed[0]}, not 200")
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    print(json.dumps({"rps": len(latencies) / elapsed, "p50_ms": pick(0.5), "p99_ms": pick(0.99)}))
+    print(
+        json.dumps(
+            {
+                "rps": len(latencies) / elapsed,
+                "p50_ms": pick(0.5),
+                "p99_ms": pick(0.99),
+                "requests": len(latencies),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -72,9 +72,19 @@ def load(url: str, path: str, connections: int, seconds: float) -> dict[str, flo
             )
         finally:
             os.unlink(script.name)
+        # A run that measured refusals or errors measured nothing of the routes: stop.
+        refused = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if refused or "Socket errors" in out:
+            raise SystemExit(f"wrk got answers other than 200 from {url + path}:\n{out}")
         latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-        return {"rps": rps, "p50_ms": _ms(latency["50"]), "p99_ms": _ms(latency["99"])}
+        done = re.search(r"(\d+) requests in", out)
+        return {
+            "rps": rps,
+            "p50_ms": _ms(latency["50"]),
+            "p99_ms": _ms(latency["99"]),
+            "requests": float(done.group(1)) if done else rps * max(1, round(seconds)),
+        }
     out = sh([PY, str(HERE / "loadgen.py"), url, path, str(connections), str(seconds), TOKEN])
     return json.loads(out)  # type: ignore[no-any-return]
 

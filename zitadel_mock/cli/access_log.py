@@ -135,18 +135,7 @@ def access_lines(calls: Iterable[Call]) -> list[str]:
     memo, lines = _text_memo, []
     last, stamp = -1, ""  # the millisecond formatted last: lines of one share it
     for call in calls:
-        injected = call.injected
-        key = (
-            call.method,
-            call.path,
-            call.rpc,
-            call.status,
-            call.forced,
-            injected.fault if injected is not None else None,
-            call.protocol,
-            call.why,
-            call.namespace,
-        )
+        key = _memo_key(call)
         parts = memo.get(key) or _text_parts(call, key)
         ns = call.time_ns or time.time_ns()
         if ns // 1_000_000 != last:
