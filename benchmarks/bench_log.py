@@ -1,6 +1,7 @@
 """What ``zitadel-mock serve``'s access log costs the REST routes, next to a bare falcon app.
 
-usage: python benchmarks/bench_log.py [--quick] [--rounds N] [--seconds S] [--checkout PATH]
+usage: python benchmarks/bench_log.py [--quick] [--rounds N] [--seconds S] [--loadgen]
+                                     [--checkout PATH]
        python benchmarks/bench_log.py --instructions N [--checkout PATH]
 
 Four servers are up at once, all on the same waitress code path, answering on the serving
@@ -222,6 +223,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=None, help="rounds per point (default 10)")
     parser.add_argument("--seconds", type=float, default=None, help="per run (default 1)")
     parser.add_argument(
+        "--loadgen",
+        action="store_true",
+        help="load with benchmarks/loadgen.py (a Python client) even when wrk is installed",
+    )
+    parser.add_argument(
         "--instructions",
         type=int,
         metavar="N",
@@ -240,7 +246,9 @@ def main() -> int:
     seconds = args.seconds or 1.0
     connections_list = (4,) if args.quick else (1, 4, 16)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    print(machine(), flush=True)
+    print(
+        machine() + ("; --loadgen: benchmarks/loadgen.py loads" if args.loadgen else ""), flush=True
+    )
     samples: dict[tuple[str, str, int], list[float]] = {}
     ratios: dict[tuple[str, str, int], list[float]] = {}
     requests: dict[str, float] = {}
@@ -259,7 +267,9 @@ def main() -> int:
                         got = {}
                         for kind in order:
                             began = targets[kind].cpu()
-                            figures = load(targets[kind].url, path, connections, seconds)
+                            figures = load(
+                                targets[kind].url, path, connections, seconds, wrk=not args.loadgen
+                            )
                             got[kind] = figures["rps"]
                             requests[kind] = requests.get(kind, 0) + figures["requests"]
                             cpu[(kind, route)] = cpu.get((kind, route), 0) + (

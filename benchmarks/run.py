@@ -53,8 +53,11 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def load(url: str, path: str, connections: int, seconds: float) -> dict[str, float]:
-    if shutil.which("wrk"):
+def load(
+    url: str, path: str, connections: int, seconds: float, *, wrk: bool = True
+) -> dict[str, float]:
+    """Load ``url + path`` from a second process: wrk if installed (and ``wrk``), else loadgen."""
+    if wrk and shutil.which("wrk"):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(f'wrk.method = "POST"\nwrk.headers["Authorization"] = "Bearer {TOKEN}"\n')
         try:
