@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +23,7 @@ from .connection import deliver_asgi, deliver_wsgi
 from .control_log import AsgiControlLog, WsgiControlLog
 from .direct import DirectApp
 from .protojson import error_body
-from .reply import send
+from .reply import crashed, send
 from .routes_v2 import V2_ROUTES, mount_v2
 
 __all__ = ["ROUTES", "create_app"]
@@ -33,7 +32,6 @@ ROUTES: dict[str, str] = {
     "/management/v1/policies/login/second_factors/_search": LIST_SECOND_FACTORS,
     "/management/v1/users/{user_id}/auth_factors/_search": LIST_AUTH_FACTORS,
 }
-INTERNAL = ZError(13, "An internal error occurred")
 
 
 MAX_COMPARED_PATH = 300  # characters of an unknown path compared with the routes (difflib)
@@ -127,8 +125,7 @@ def _http_error_handler(resolve: Callable[[Any], State], header: Header) -> Any:
 def _crash_handler(resolve: Callable[[Any], State]) -> Any:
     def handler(req: Any, resp: Any, error: Exception, params: Any) -> None:
         state = resolve(req)
-        state.record_server_error(traceback.format_exc())
-        send(resp, state, Answer(500, error_body(INTERNAL)))
+        send(resp, state, crashed(state))
 
     return handler
 

@@ -15,27 +15,23 @@ the same calls both ways and compares the bytes on the wire and the journal.
 from __future__ import annotations
 
 import re
-import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import falcon
 
-from ...answers import Answer, handle
-from ...codes import ZError
+from ...answers import handle
 from ...model import LIST_AUTH_FACTORS, LIST_SECOND_FACTORS
 from ...namespaces import Namespaces
 from ..grpc.web import GRPC_WEB
 from .calls import NAMESPACE_KEY, wsgi_request
 from .connection import deliver_wsgi
-from .protojson import error_body
-from .reply import answer_headers
+from .reply import answer_headers, crashed
 
 __all__ = ["DirectApp"]
 
 SECOND_FACTORS = "/management/v1/policies/login/second_factors/_search"
 _AUTH_FACTORS = re.compile(r"/management/v1/users/([^/]+)/auth_factors/_search")
-INTERNAL = ZError(13, "An internal error occurred")
 # Falcon's status lines of the statuses the routes answer most, looked up, not worked out.
 _STATUS_LINES = {code: falcon.code_to_http_status(code) for code in (200, 400, 401, 403, 404, 429)}
 # The status lines falcon sends without a body (its own set, from its public constants).
@@ -79,8 +75,7 @@ class DirectApp(falcon.App):  # type: ignore[type-arg]  # not generic in falcon 
                 return []
             headers = answer_headers(state, answer)
         except Exception:  # as the falcon app's handler: kept for the test, answered 500
-            state.record_server_error(traceback.format_exc())
-            answer = Answer(500, error_body(INTERNAL))
+            answer = crashed(state)
             headers = answer_headers(state, answer)
         status = _STATUS_LINES.get(answer.status) or falcon.code_to_http_status(answer.status)
         if status in _BODILESS:

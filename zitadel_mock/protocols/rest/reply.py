@@ -1,16 +1,20 @@
-"""The headers of a REST answer, as ZITADEL's gateway sends them, and their setting on falcon."""
+"""A REST answer's headers as ZITADEL's gateway sends them, their setting on falcon, the 500."""
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from ...answers import Answer
 from ...clock import http_date
+from ...codes import ZError
 from ...state import State
-from .protojson import FIXED_HEADERS
+from .protojson import FIXED_HEADERS, error_body
 from .request_ids import REQUEST_IDS
 
-__all__ = ["answer_headers", "send"]
+__all__ = ["answer_headers", "crashed", "send"]
+
+INTERNAL = ZError(13, "An internal error occurred")
 
 _HEADERS = (("Content-Type", "application/json"), *FIXED_HEADERS)
 
@@ -39,3 +43,9 @@ def send(resp: Any, state: State, answer: Answer) -> None:
     resp.status = answer.status
     resp.data = answer.body
     resp.set_headers(answer_headers(state, answer))
+
+
+def crashed(state: State) -> Answer:
+    """The 500 for the exception being handled, which is kept for the test to report."""
+    state.record_server_error(traceback.format_exc())
+    return Answer(500, error_body(INTERNAL))
