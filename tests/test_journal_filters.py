@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+import threading
+
 import pytest
 
-from zitadel_mock.journal import MAX_COMPARED, is_id, nearest, parse_status
+from zitadel_mock.journal import MAX_COMPARED, Call, Journal, is_id, nearest, parse_status
 
 
 def test_nearest_in_a_scenario_too_large_to_compare_every_name() -> None:
@@ -45,3 +48,34 @@ def test_parse_status(text: str, status: int) -> None:
 def test_parse_status_refuses(text: str) -> None:
     with pytest.raises(ValueError, match=r"^status: .* is not an HTTP status \(100 to 599\)$"):
         parse_status(text)
+
+
+def test_a_full_journal_never_holds_more_than_its_bound_not_even_for_a_moment() -> None:
+    """``len()`` is read without the lock (the control API's ``total``): room is made first."""
+    journal = Journal(50)
+    call = Call(None, "POST", "/", None, None, None, 200, b"")
+    seen: list[int] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.append(len(journal))
+
+    reader = threading.Thread(target=read)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        reader.start()
+        for _ in range(30_000):
+            journal.append(call)
+    finally:
+        done.set()
+        reader.join()
+        sys.setswitchinterval(interval)
+    assert len(seen) > 100
+    assert max(seen) == 50
+
+
+def test_a_journal_keeps_at_least_one_call() -> None:
+    with pytest.raises(ValueError, match="a journal keeps at least 1 call, not 0"):
+        Journal(0)

@@ -176,6 +176,8 @@ class Journal:
     """
 
     def __init__(self, maxlen: int = 10_000, *, max_bytes: int = MAX_BYTES) -> None:
+        if maxlen < 1:
+            raise ValueError(f"a journal keeps at least 1 call, not {maxlen}")
         self._calls: deque[Call] = deque()
         self._sizes: deque[int] = deque()  # each entry's size, worked out once
         self._maxlen = maxlen
@@ -199,13 +201,16 @@ class Journal:
             size = _OVERHEAD + len(call.body) + values + headers
         calls, sizes = self._calls, self._sizes
         with self._lock:
-            calls.append(call)
-            sizes.append(size)
-            self.bytes += size
-            while len(calls) > self._maxlen or (self.bytes > self.max_bytes and len(calls) > 1):
+            # Room first, then the entry: ``len()``, read without the lock, never sees more
+            # than ``maxlen`` entries, not even for a moment. The new entry is kept whatever
+            # its size (the values in it are cut already).
+            while calls and (len(calls) >= self._maxlen or self.bytes + size > self.max_bytes):
                 calls.popleft()
                 self.bytes -= sizes.popleft()
                 self.dropped += 1
+            calls.append(call)
+            sizes.append(size)
+            self.bytes += size
 
     def clear(self) -> None:
         with self._lock:
