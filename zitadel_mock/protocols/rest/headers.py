@@ -89,7 +89,7 @@ def wsgi_headers(env: Mapping[str, Any]) -> Headers:
         if name is None:
             name = _environ_name(key)
         if name and value:
-            out.append(_journalled(name, value) if name == "Authorization" else (name, value))
+            out.append(_journalled(name, value))
     return tuple(out)
 
 
