@@ -18,7 +18,7 @@ from ..model import ALL_RPCS, Factor, Scenario
 from ..namespaces import NamespacesFull
 from ..scenario.fields import Invalid, expect_bool, expect_list, expect_mapping, expect_str
 from ..scenario.read import ERROR_RULE_KEYS, MAX_USER_ID, parse_scenario
-from ..scenario.source import format_path
+from ..scenario.source import format_path, gc_paused
 from ..state import State
 from ..usage import UsageTracker
 from .forms import (
@@ -122,7 +122,8 @@ def read_scenario(request: ControlRequest) -> Scenario:
     kind = request.content_type.lower()
     fmt = "json" if "json" in kind else "yaml" if "yaml" in kind else None
     try:
-        return parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
+        with gc_paused(keep=True):  # answers go on meanwhile: no pass over it later
+            return parse_scenario(text, source=SCENARIO_SOURCE, format=fmt)
     except ScenarioError as exc:
         detail = {"line": exc.line, "path": exc.path, "message": exc.message}
         raise ControlError(422, str(exc), [detail]) from None
