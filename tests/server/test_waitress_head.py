@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 from waitress.task import Task
 
-from zitadel_mock._waitress.head import _SPELLED, MAX_SPELLED, build_response_header, spelled
+from zitadel_mock._waitress import head as head_module
+from zitadel_mock._waitress.head import (
+    _SPELLED,
+    MAX_SPELLED,
+    MAX_TEMPLATES,
+    build_response_header,
+    spelled,
+)
 
 HEADER_SETS: list[list[tuple[str, str]]] = [
     [],
@@ -21,6 +28,10 @@ HEADER_SETS: list[list[tuple[str, str]]] = [
     [("connection", "close"), ("grpc-metadata-x-request-id", "d4v0")],
     [("WWW-AUTHENTICATE", 'Bearer realm="x"'), ("cache-CONTROL", "no-store")],
     [("x--odd-", "1"), ("-", "2"), ("ümlaut", "3")],
+    [("Content-Length", "5"), ("x-100%", "a%sb"), ("x-%s", "%")],  # % in names and values
+    [("content-length", "5"), ("CONTENT-LENGTH", "")],  # the last one counts: empty
+    [("Content-Length", "5"), ("date", "Thu, 01 Jan 1970 00:00:00 GMT")],
+    [("Content-Length", "5"), ("SERVER", "zitadel"), ("x-b", "2"), ("x-a", "1")],
 ]
 
 
@@ -64,7 +75,7 @@ CASES = list(
 
 
 def test_the_head_and_the_task_state_are_waitress_s_on_every_branch() -> None:
-    assert len(CASES) == 3240
+    assert len(CASES) == 4680
     for version, connection, status, length, which, ident in CASES:
         args = (version, connection, status, length, HEADER_SETS[which], ident)
         theirs, ours = _task(Task, *args), _task(Mock, *args)
@@ -92,3 +103,46 @@ def test_spelling_is_waitress_s_and_the_remembered_names_are_bounded() -> None:
     for number in range(MAX_SPELLED + 50):
         assert spelled(f"x-name-{number}") == f"X-Name-{number}"
     assert len(_SPELLED) <= MAX_SPELLED
+
+
+def test_the_common_answer_is_made_from_a_template_that_is_remembered() -> None:
+    # The comparison above covers the template's path only if it is taken.
+    headers = [("Content-Type", "application/json"), ("Content-Length", "5")]
+    args = ("1.1", None, "200 OK", None, headers, "waitress")
+    theirs, ours = _task(Task, *args), _task(Mock, *args)
+    assert ours.build_response_header() == theirs.build_response_header()
+    assert ours.response_headers == theirs.response_headers
+    template = head_module._TEMPLATES[("Content-Type", "Content-Length")]
+    assert template is not None
+    assert template.text == (
+        "HTTP/1.1 %s\r\nContent-Length: %s\r\nContent-Type: %s\r\nDate: %s\r\nServer: %s\r\n\r\n"
+    )
+    assert head_module._TEMPLATES[("date", "server")] is None  # no Content-Length
+
+
+def test_the_date_is_waitress_s_for_every_second_formatted_once_each() -> None:
+    args = ("1.1", None, "200 OK", None, [("Content-Length", "0")], "waitress")
+    # Forwards, within a second, back again, across midnight, before 1970.
+    for when in (
+        1_756_377_982.0,
+        1_756_377_982.999,
+        1_756_377_983.5,
+        1_756_377_982.1,
+        86_399.9,
+        86_400.0,
+        0.0,
+        -0.5,
+        -1.0,
+    ):
+        theirs, ours = _task(Task, *args), _task(Mock, *args)
+        theirs.start_time = ours.start_time = when
+        assert ours.build_response_header() == theirs.build_response_header(), when
+
+
+def test_the_remembered_templates_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(head_module, "_TEMPLATES", {})
+    for number in range(MAX_TEMPLATES + 20):
+        args = ("1.1", None, "200 OK", None, [(f"x-{number}", "1"), ("content-length", "1")], "w")
+        theirs, ours = _task(Task, *args), _task(Mock, *args)
+        assert ours.build_response_header() == theirs.build_response_header()
+    assert len(head_module._TEMPLATES) == MAX_TEMPLATES

@@ -20,7 +20,11 @@ installed version). What is used, and how:
   body limit), ``adj`` (read for the body limit after the head is parsed), ``headers``,
   ``chunked``, ``version``, ``path``, ``headers_finished``, ``completed``, ``error``;
 - the WSGI task (``channel``): ``get_environment`` (extended: a ``Wire`` to the connection),
-  ``write``, ``finish``, ``close_on_finish``, and ``channel.write_soon``;
+  ``write``, ``finish``, ``close_on_finish``, and ``channel.write_soon``; ``execute``
+  (replaced by 3.0.2's, its header checks remembered: ``execute``, with ``hop_by_hop`` and
+  ``ReadOnlyFileBasedBuffer``) and ``build_response_header`` (replaced by 3.0's, made from a
+  template: ``head``, with ``waitress.utilities.build_http_date``), each compared with
+  waitress's own by a test on the installed release;
 - ``waitress.utilities.Error`` (``code``, ``reason``, ``body``) for the 408;
 - the server (``loop``): ``create_server``'s private ``_dispatcher`` argument and the
   dispatcher protocol (``add_task``, ``set_thread_count``, ``shutdown``; tasks' ``service``

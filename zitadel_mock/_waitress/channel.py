@@ -19,6 +19,7 @@ from ..limits import control_too_large, is_control_path, limit_answer
 from ..protocols.rest.connection import WIRE_KEY, Wire
 from ..protocols.rest.headers import PARSED_KEY
 from ..protocols.rest.protojson import FIXED_HEADERS
+from .execute import execute
 from .head import build_response_header
 
 __all__ = ["Guard", "fault_channel", "mock_channel_class"]
@@ -201,10 +202,12 @@ def fault_channel(base: type[Any], stopping: threading.Event) -> type[Any]:
     class FaultTask(task_base):  # type: ignore[misc]
         """Waitress's WSGI task; a dropped connection is closed, reset or fed noise instead.
 
-        Its response head is waitress's, built with less work (``head``).
+        It runs and checks the application as waitress does, and its response head is
+        waitress's, each with less work (``execute``, ``head``).
         """
 
         wire: Wire | None = None
+        execute = execute
         build_response_header = build_response_header
 
         def get_environment(self) -> dict[str, Any]:
