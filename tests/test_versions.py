@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from testkit import XID
 from zitadel_mock import MockServer, ScenarioError, State, ZitadelMock, parse_scenario
 from zitadel_mock.cli.main import main
 from zitadel_mock.model import Factor
-from zitadel_mock.protocols.rest.request_ids import RequestIds, xid
+from zitadel_mock.protocols.rest.request_ids import RUN, RequestIds, xid
 from zitadel_mock.scenario.schema import scenario_schema
 from zitadel_mock.versions import (
     CHANGES,
@@ -381,6 +383,45 @@ def test_request_ids_are_xids() -> None:
         0xFFFFFF,
         0,
     ]
+
+
+def test_request_ids_are_made_in_runs_that_agree_with_xid() -> None:
+    process = b"\x9a\x00\x5c\x11\x02"
+    for start in (0, 1, RUN - 1, RUN, 12_345, 0xFFFFC0, 0xFFFFFF):
+        ids = RequestIds(process, start=start)
+        now = 1_774_310_400_123_456_789
+        made = [ids.new(now) for _ in range(3 * RUN)]
+        expected = [xid(now // 10**9, process, start + n) for n in range(3 * RUN)]
+        assert made == expected, start
+    # A new second starts a new run: the rest of the last one is skipped, never reused.
+    ids = RequestIds(process, start=10)
+    first, later = ids.new(10**18), ids.new(10**18 + 10**9)
+    assert first == xid(10**9, process, 10)
+    assert later == xid(10**9 + 1, process, RUN)
+    assert ids.new_at(10**9 + 1) == xid(10**9 + 1, process, RUN + 1)
+
+
+def test_request_ids_stay_unique_across_threads() -> None:
+    ids = RequestIds(start=0)
+    now = 1_774_310_400_000_000_000
+    made: list[str] = []
+
+    def take() -> None:
+        # Seconds change every 50 ids: runs are started by several threads at once.
+        made.extend(ids.new(now + (n // 50) * 10**9) for n in range(2_000))
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=take) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert len(made) == 8_000
+    assert len(set(made)) == 8_000
 
 
 def test_the_memo_does_not_keep_request_ids(make_client: Make) -> None:
