@@ -7,7 +7,16 @@ import threading
 
 import pytest
 
-from zitadel_mock.journal import MAX_COMPARED, Call, Journal, is_id, nearest, parse_status
+from zitadel_mock import journal as journal_module
+from zitadel_mock.journal import (
+    MAX_COMPARED,
+    MAX_VALUE,
+    Call,
+    Journal,
+    is_id,
+    nearest,
+    parse_status,
+)
 
 
 def test_nearest_in_a_scenario_too_large_to_compare_every_name() -> None:
@@ -79,3 +88,31 @@ def test_a_full_journal_never_holds_more_than_its_bound_not_even_for_a_moment() 
 def test_a_journal_keeps_at_least_one_call() -> None:
     with pytest.raises(ValueError, match="a journal keeps at least 1 call, not 0"):
         Journal(0)
+
+
+def _entry(headers: tuple[tuple[str, str], ...]) -> Call:
+    return Call("r", "POST", "/p", None, None, None, 200, b"{}", headers=headers)
+
+
+def test_an_entry_s_size_counts_its_headers_whether_their_set_was_seen_before() -> None:
+    small = (("Host", "h"), ("User-Agent", "ua/1"), ("Authorization", "Bearer acme-a\u2026"))
+    other = (("Host", "h"), ("User-Agent", "ua/2"))
+    alone = Journal(100)
+    alone.append(_entry(()))
+    base = alone.bytes
+    journal = Journal(100)
+    for headers in (small, other, small, small, other, ()):
+        before = journal.bytes
+        journal.append(_entry(headers))
+        assert journal.bytes - before == base + sum(len(n) + len(v) for n, v in headers)
+    assert journal_module._HEADER_SIZES[small] == 46
+
+
+def test_remembered_header_sizes_are_bounded() -> None:
+    journal = Journal(10)
+    for number in range(journal_module.MAX_SIZED + 10):
+        journal.append(_entry((("X-N", str(number)),)))
+    assert len(journal_module._HEADER_SIZES) <= journal_module.MAX_SIZED
+    long = (("X-Long", "v" * (MAX_VALUE - 5)), ("X-More", "w" * 10))  # cut: sized each time
+    journal.append(_entry(long))
+    assert long not in journal_module._HEADER_SIZES

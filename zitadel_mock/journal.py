@@ -168,6 +168,22 @@ def _headers_size(headers: tuple[tuple[str, str], ...]) -> int:
     return sum(map(len, chain.from_iterable(headers)))
 
 
+# Header sets -> their size. Most calls repeat a few sets (a client sends the same headers every
+# time), and summing a set costs more than the rest of an entry. Bounded in sets and in the
+# size of each; a full memo starts over.
+_HEADER_SIZES: dict[tuple[tuple[str, str], ...], int] = {}
+MAX_SIZED = 256
+
+
+def _remembered_size(headers: tuple[tuple[str, str], ...]) -> int:
+    size = _headers_size(headers)
+    if size <= MAX_VALUE:  # a longer set is cut (_bounded), and then sized each time
+        if len(_HEADER_SIZES) >= MAX_SIZED:
+            _HEADER_SIZES.clear()
+        _HEADER_SIZES[headers] = size
+    return size
+
+
 class Journal:
     """A thread-safe, bounded list of calls; the oldest are dropped and counted.
 
@@ -193,7 +209,7 @@ class Journal:
     def append(self, call: Call) -> None:
         values = len(call.path) + len(call.token or "") + len(call.user_id or "")
         values += len(call.org_id or "") + len(call.why)
-        headers = sum(map(len, chain.from_iterable(call.headers)))
+        headers = _HEADER_SIZES.get(call.headers) or _remembered_size(call.headers)
         if len(call.body) > MAX_BODY or values > MAX_VALUE or headers > MAX_VALUE:
             call = _bounded(call)  # some value may be too long: rare, so checked only then
             size = _size(call, _headers_size(call.headers))
