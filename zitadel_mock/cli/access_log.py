@@ -17,12 +17,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import TYPE_CHECKING, TextIO
 
+from ..journal import Call
 from ..limits import printable
 
 if TYPE_CHECKING:
-    from ..journal import Call
     from ..server import MockServer
 
 __all__ = [
@@ -61,41 +62,31 @@ def _log_time(ns: int) -> str:
 
 
 # What a line says besides its time and duration repeats from one request to the next (same
-# route, same answer, same why), so it is made once and kept. Bounded: at most _MEMO_SIZE
-# entries of at most _MEMO_TEXT characters each; a full memo starts over.
+# route, same answer, same why), so it is made once and kept, for calls no forced rule touched
+# (the others are rare, and each says what fired). Bounded: at most _MEMO_SIZE entries of at
+# most _MEMO_TEXT characters each; a full memo starts over.
 _MEMO_SIZE = 2048
 _MEMO_TEXT = 1024
 _text_memo: dict[tuple[object, ...], tuple[str, str]] = {}
 _json_memo: dict[tuple[object, ...], tuple[str, str]] = {}
+# The key: what a line says besides its time, its duration and the fault, read in one call.
+_SAID = ("method", "path", "rpc", "status", "forced", "protocol", "why", "namespace")
+_says = itemgetter(*(Call._fields.index(name) for name in _SAID))
 
 
 def _remember(
-    memo: dict[tuple[object, ...], tuple[str, str]], key: tuple[object, ...], parts: tuple[str, str]
+    memo: dict[tuple[object, ...], tuple[str, str]],
+    key: tuple[object, ...] | None,
+    parts: tuple[str, str],
 ) -> None:
-    if len(key[1]) + len(key[7]) <= _MEMO_TEXT:  # type: ignore[arg-type]
+    if key is not None and len(key[1]) + len(key[6]) <= _MEMO_TEXT:  # type: ignore[arg-type]
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
         memo[key] = parts
 
 
-def _memo_key(call: Call) -> tuple[object, ...]:
-    """What a line says besides its time and duration (the fault at index 5)."""
-    injected = call.injected
-    return (
-        call.method,
-        call.path,
-        call.rpc,
-        call.status,
-        call.forced,
-        injected.fault if injected is not None else None,
-        call.protocol,
-        call.why,
-        call.namespace,
-    )
-
-
-def _text_parts(call: Call, key: tuple[object, ...]) -> tuple[str, str]:
-    fault = key[5]
+def _text_parts(call: Call, key: tuple[object, ...] | None) -> tuple[str, str]:
+    fault = call.injected.fault if call.injected is not None else None
     forced = f" ({fault})" if fault else " (forced)" if call.forced else ""
     parts = (
         f" {printable(call.method)} {printable(call.path)} {call.rpc or '-'} "
@@ -106,7 +97,7 @@ def _text_parts(call: Call, key: tuple[object, ...]) -> tuple[str, str]:
     return parts
 
 
-def _json_parts(call: Call, key: tuple[object, ...]) -> tuple[str, str]:
+def _json_parts(call: Call, key: tuple[object, ...] | None) -> tuple[str, str]:
     middle = json.dumps(
         {
             "method": call.method,
@@ -114,7 +105,7 @@ def _json_parts(call: Call, key: tuple[object, ...]) -> tuple[str, str]:
             "rpc": call.rpc,
             "status": call.status,
             "forced": call.forced,
-            "fault": key[5],
+            "fault": call.injected.fault if call.injected is not None else None,
             "protocol": call.protocol,
             "namespace": call.namespace,
         },
@@ -135,8 +126,11 @@ def access_lines(calls: Iterable[Call]) -> list[str]:
     memo, lines = _text_memo, []
     last, stamp = -1, ""  # the millisecond formatted last: lines of one share it
     for call in calls:
-        key = _memo_key(call)
-        parts = memo.get(key) or _text_parts(call, key)
+        if call.injected is None:
+            key = _says(call)
+            parts = memo.get(key) or _text_parts(call, key)
+        else:
+            parts = _text_parts(call, None)
         ns = call.time_ns or time.time_ns()
         if ns // 1_000_000 != last:
             last, stamp = ns // 1_000_000, _log_time(ns)
@@ -154,8 +148,11 @@ def access_jsons(calls: Iterable[Call]) -> list[str]:
     memo, lines = _json_memo, []
     last, stamp = -1, ""
     for call in calls:
-        key = _memo_key(call)
-        parts = memo.get(key) or _json_parts(call, key)
+        if call.injected is None:
+            key = _says(call)
+            parts = memo.get(key) or _json_parts(call, key)
+        else:
+            parts = _json_parts(call, None)
         duration = round(call.duration, 6)
         # As json.dumps writes a finite float (its repr); anything else, through json.dumps.
         number = (
