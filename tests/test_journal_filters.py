@@ -116,3 +116,37 @@ def test_remembered_header_sizes_are_bounded() -> None:
     long = (("X-Long", "v" * (MAX_VALUE - 5)), ("X-More", "w" * 10))  # cut: sized each time
     journal.append(_entry(long))
     assert long not in journal_module._HEADER_SIZES
+
+
+def test_a_journal_entry_has_every_field_in_its_place() -> None:
+    from zitadel_mock.answers import Request
+    from zitadel_mock.faults import Injection
+    from zitadel_mock.recording import journal_entry
+
+    request = Request(
+        "rpc", "POST", "/p", "Bearer t", None, "7", (("Host", "h"),), 5, 0.0, "grpc", "ns"
+    )
+    entry = journal_entry("rpc", request, "7", "100", "t", 200, b"{}", None, "answered")
+    assert len(entry) == len(Call._fields)
+    assert entry == Call(
+        rpc="rpc",
+        method="POST",
+        path="/p",
+        user_id="7",
+        org_id="100",
+        token="t",
+        status=200,
+        body=b"{}",
+        forced=False,
+        injected=None,
+        why="answered",
+        time_ns=5,
+        duration=0.0,
+        headers=(("Host", "h"),),
+        protocol="grpc",
+        namespace="ns",
+    )
+    fault = Injection(fault="connection_reset", why="rule 0 fired")
+    dropped = journal_entry("rpc", request, "7", "100", "t", 200, b"{}", fault, "answered")
+    assert (dropped.status, dropped.body, dropped.injected, dropped.forced) == (0, b"", fault, True)
+    assert dropped.why == "rule 0 fired"  # the fault replaced the answer

@@ -189,3 +189,28 @@ def test_anything_else_goes_to_falcon(
         assert seen == [path]
         call(through_the_app, taken, environ(SECOND, ADMIN))
         assert seen == [path]  # the plain call did not reach falcon
+
+
+def test_the_request_read_from_an_environ_has_every_field_in_its_place() -> None:
+    from zitadel_mock.answers import Request
+    from zitadel_mock.protocols.rest.calls import wsgi_request
+
+    env = {"HTTP_AUTHORIZATION": "Bearer t", "HTTP_X_ZITADEL_ORGID": "200", "HTTP_HOST": "h"}
+    made = wsgi_request(env, "POST", SECOND, "ListLoginPolicySecondFactors", "7")
+    assert len(made) == len(Request._fields)
+    assert made == Request(
+        rpc="ListLoginPolicySecondFactors",
+        method="POST",
+        path=SECOND,
+        authorization="Bearer t",
+        org_header="200",
+        user_id="7",
+        headers=made.headers,
+        arrived_ns=made.arrived_ns,
+        started=made.started,
+        protocol="rest",
+        namespace="default",
+        v2=None,
+    )
+    assert ("Authorization", "Bearer t") in made.headers
+    assert made.arrived_ns > 0
