@@ -49,40 +49,50 @@ def is_h2c_upgrade(headers: dict[str, str]) -> bool:
 def handover_channel(base: type[Any], h2c: H2cServer) -> type[Any]:
     """A subclass of waitress's channel class ``base`` that hands HTTP/2 over to ``h2c``."""
 
+    base_received, base_service = base.received, base.service  # called directly: no super()
+
     class HandOverChannel(base):  # type: ignore[misc]
         requests: list[Any]
         handed_over = False
-        undecided = True  # no byte seen yet: the preface may still come
+        # True until the first bytes tell HTTP/2's preface from HTTP/1.1, and again once handed
+        # over: while it is false, received() is waitress's, behind one test.
+        watching = True
         start = b""  # the bytes of a preface begun
 
         # Once handed over, ``will_close`` is set: waitress reads the socket no more (its
         # ``readable`` is false) and closes its descriptor on the next round.
 
         def received(self, data: bytes) -> bool:
+            if self.watching:
+                return self._watch(data)
+            return base_received(self, data)  # type: ignore[no-any-return]
+
+        def _watch(self, data: bytes) -> bool:
             if self.handed_over:
                 return True
-            if self.undecided and data:
-                head = self.start + data
-                if len(head) < len(PREFACE) and PREFACE.startswith(head):
-                    self.start = head  # the rest of the preface is on its way
-                    return True
-                self.undecided, self.start = False, b""
-                if head.startswith(PREFACE):
-                    self.hand_over(head, None)
-                    return True
-                data = head
-            return bool(super().received(data))
+            if not data:
+                return bool(base_received(self, data))
+            head = self.start + data
+            if len(head) < len(PREFACE) and PREFACE.startswith(head):
+                self.start = head  # the rest of the preface is on its way
+                return True
+            self.watching, self.start = False, b""
+            if head.startswith(PREFACE):
+                self.hand_over(head, None)
+                return True
+            return bool(base_received(self, head))
 
         def service(self) -> None:
-            request = self.requests[0] if self.requests else None
-            if (
-                request is None
-                or "UPGRADE" not in request.headers  # most requests: nothing more to look at
-                or request.error
-                or not is_h2c_upgrade(request.headers)
-            ):
-                super().service()
-                return
+            requests = self.requests
+            # Most requests: no Upgrade header, nothing more to look at.
+            if requests and "UPGRADE" in requests[0].headers:
+                request = requests[0]
+                if not request.error and is_h2c_upgrade(request.headers):
+                    self._upgrade(request)
+                    return
+            base_service(self)
+
+        def _upgrade(self, request: Any) -> None:
             with self.requests_lock:
                 self.requests = []  # nothing may follow an upgrade request but HTTP/2
             stream = request.get_body_stream()
@@ -104,7 +114,7 @@ def handover_channel(base: type[Any], h2c: H2cServer) -> type[Any]:
             self.hand_over(b"", upgrade)
 
         def hand_over(self, received: bytes, upgrade: Upgrade | None) -> None:
-            self.handed_over = True
+            self.handed_over = self.watching = True
             self.will_close = True  # waitress closes its descriptor on its next round
             # One connection limit for both, counted as waitress counts it (its map holds the
             # listener and the trigger too); channels handed over may linger a poll round.
