@@ -150,3 +150,12 @@ def test_a_journal_entry_has_every_field_in_its_place() -> None:
     dropped = journal_entry("rpc", request, "7", "100", "t", 200, b"{}", fault, "answered")
     assert (dropped.status, dropped.body, dropped.injected, dropped.forced) == (0, b"", fault, True)
     assert dropped.why == "rule 0 fired"  # the fault replaced the answer
+
+
+def test_headers_given_as_lists_are_sized_too() -> None:
+    journal = Journal(10)
+    journal.append(_entry((("Host", "h"),)))
+    base = journal.bytes
+    listed = Call("r", "POST", "/p", None, None, None, 200, b"{}", headers=[["Host", "h"]])  # type: ignore[list-item]
+    journal.append(listed)
+    assert journal.bytes == 2 * base

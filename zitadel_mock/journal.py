@@ -209,7 +209,10 @@ class Journal:
     def append(self, call: Call) -> None:
         values = len(call.path) + len(call.token or "") + len(call.user_id or "")
         values += len(call.org_id or "") + len(call.why)
-        headers = _HEADER_SIZES.get(call.headers) or _remembered_size(call.headers)
+        try:
+            headers = _HEADER_SIZES.get(call.headers) or _remembered_size(call.headers)
+        except TypeError:  # not a tuple of pairs of strings, as typed (a list): summed each time
+            headers = _headers_size(call.headers)
         if len(call.body) > MAX_BODY or values > MAX_VALUE or headers > MAX_VALUE:
             call = _bounded(call)  # some value may be too long: rare, so checked only then
             size = _size(call, _headers_size(call.headers))

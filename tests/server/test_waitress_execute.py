@@ -54,6 +54,8 @@ HEADER_CASES: list[Any] = [
     [["X-A", "1"], ["Content-Length", "5"]],  # lists, not tuples
     (("X-A", "1"), ("Content-Length", "5")),  # a tuple of pairs: not a list
     [("X-A", "1"), 5],
+    [(["X-A"], "1")],  # a name that cannot be hashed
+    [("Content-Length", "5"), ({"X-A": 1}, "1"), ("X-B", "\n")],
     _headers_list,
     [("Content-Length", "5"), ("x-%s", "100%")],
     [("Content-Length", "")],
@@ -154,7 +156,7 @@ def test_every_call_is_answered_refused_and_left_as_waitress_does() -> None:
                 assert _run(Ours, app) == expected, (status, headers, body)
                 assert _run(Ours, app) == expected, (status, headers, body)
                 compared += 1
-    assert compared == len(STATUSES) * len(HEADER_CASES) * 7
+    assert compared == len(STATUSES) * len(HEADER_CASES) * 7 == 756
 
 
 def test_the_header_checks_fail_for_the_reasons_waitress_gives() -> None:

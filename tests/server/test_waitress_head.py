@@ -139,6 +139,15 @@ def test_the_date_is_waitress_s_for_every_second_formatted_once_each() -> None:
         assert ours.build_response_header() == theirs.build_response_header(), when
 
 
+def test_a_name_that_cannot_be_hashed_fails_as_in_waitress() -> None:
+    args = ("1.1", None, "200 OK", None, [(["x-a"], "1"), ("content-length", "1")], "w")
+    theirs, ours = _task(Task, *args), _task(Mock, *args)
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'split'"):
+        theirs.build_response_header()
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'split'"):
+        ours.build_response_header()
+
+
 def test_the_remembered_templates_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(head_module, "_TEMPLATES", {})
     for number in range(MAX_TEMPLATES + 20):

@@ -63,11 +63,11 @@ def _fast_checked(task: Any, headers: Any) -> bool:
         names = tuple([name for name, _ in headers])
         values = [value for _, value in headers]
         joined = "".join(values)  # TypeError: a value is no string
-    except (TypeError, ValueError):  # not pairs, or not strings
+        lengths = _CHECKED.get(names)  # TypeError: a name cannot be hashed, so is no string
+    except Exception:  # not pairs, not strings, or worse: waitress's loop says which
         return False
     if "\n" in joined or "\r" in joined:
         return False
-    lengths = _CHECKED.get(names)
     if lengths is None:
         lengths = _checked_names(names)
         if lengths is None:
