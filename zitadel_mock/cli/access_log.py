@@ -72,6 +72,7 @@ _json_memo: dict[tuple[object, ...], tuple[str, str]] = {}
 # The key: what a line says besides its time, its duration and the fault, read in one call.
 _SAID = ("method", "path", "rpc", "status", "forced", "protocol", "why", "namespace")
 _says = itemgetter(*(Call._fields.index(name) for name in _SAID))
+_PATH, _WHY = _SAID.index("path"), _SAID.index("why")  # the key's two long values
 
 
 def _remember(
@@ -79,7 +80,7 @@ def _remember(
     key: tuple[object, ...] | None,
     parts: tuple[str, str],
 ) -> None:
-    if key is not None and len(key[1]) + len(key[6]) <= _MEMO_TEXT:  # type: ignore[arg-type]
+    if key is not None and len(key[_PATH]) + len(key[_WHY]) <= _MEMO_TEXT:  # type: ignore[arg-type]
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
         memo[key] = parts

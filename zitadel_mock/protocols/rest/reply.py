@@ -19,19 +19,13 @@ INTERNAL = ZError(13, "An internal error occurred")
 _HEADERS = (("Content-Type", "application/json"), *FIXED_HEADERS)
 
 new_request_id = REQUEST_IDS.new_at
-# The Expires header of the second last answered, replaced whole: most answers share it.
-_expires: tuple[int, tuple[str, str]] = (-1, ("Expires", ""))
 
 
 def answer_headers(state: State, answer: Answer) -> list[tuple[str, str]]:
     """The answer's headers (its Content-Length aside), each answer with ids of its own."""
-    global _expires
     now = state.now_ns()
     second = now // 1_000_000_000
-    expires = _expires  # read once: another thread may replace it (with an equally valid pair)
-    if expires[0] != second:
-        expires = _expires = (second, ("Expires", http_date(now)))
-    headers = [*_HEADERS, expires[1]]
+    headers = [*_HEADERS, ("Expires", http_date(now))]  # http_date formats a second once
     if state.view.request_ids:
         # From 4.13.0. The gateway's header is derived from ZITADEL's code, not seen on a live
         # server: REST asks the gRPC server again inside, which makes a second id (PROTOCOLS.md

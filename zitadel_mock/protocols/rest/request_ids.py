@@ -63,7 +63,7 @@ class RequestIds:
         return self._start_run(seconds)
 
     def _start_run(self, seconds: int) -> str:
-        """The first id of a new run at ``seconds``; the rest are left for ``new``."""
+        """The first id of a new run at ``seconds``; the rest are left for ``new_at``."""
         with self._lock:
             first = self._next
             end = (first | (RUN - 1)) + 1  # the run ends where the 6 lowest bits wrap
