@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from .. import __version__
 from ..errors import ZitadelMockError
@@ -15,7 +16,7 @@ from . import new_key as new_key_command
 from .check import add_commands
 from .serve import add_serve_options, run_serve, whole_number
 
-__all__ = ["main"]
+__all__ = ["console_main", "main"]
 
 ServeFn = Callable[[argparse.Namespace, TextIO], int]
 
@@ -113,5 +114,19 @@ def main(argv: Sequence[str] | None = None, *, serve: ServeFn = run_serve) -> in
     return 2
 
 
+def console_main() -> NoReturn:
+    """The ``zitadel-mock`` command as a process of its own: ``main``, then the exit.
+
+    The process ends next, with nothing left that needs collecting; yet the interpreter's last
+    pass of the collector would walk every object still alive, a large scenario's (or one half
+    built by a PUT that a signal cut short) included: over half a second for 60,000 users, and
+    seconds on a loaded machine. They are frozen out of its reach first (``gc.freeze``). Not in
+    ``main``, which tests and other programs call in a process that goes on.
+    """
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console_main()
