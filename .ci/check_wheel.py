@@ -31,7 +31,7 @@ REQUIRED = [
 ]
 ENTRY_POINTS = (
     "zitadel_mock = zitadel_mock_pytest.plugin",
-    "zitadel-mock = zitadel_mock.cli:main",
+    "zitadel-mock = zitadel_mock.cli:console_main",
 )
 OWN_TOP_LEVEL = ("zitadel_mock", "zitadel_mock_pytest")
 
