@@ -94,7 +94,10 @@ def _entry(headers: tuple[tuple[str, str], ...]) -> Call:
     return Call("r", "POST", "/p", None, None, None, 200, b"{}", headers=headers)
 
 
-def test_an_entry_s_size_counts_its_headers_whether_their_set_was_seen_before() -> None:
+def test_an_entry_s_size_counts_its_headers_whether_their_set_was_seen_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(journal_module, "_HEADER_SIZES", {})  # other tests' sets: not here
     small = (("Host", "h"), ("User-Agent", "ua/1"), ("Authorization", "Bearer acme-a\u2026"))
     other = (("Host", "h"), ("User-Agent", "ua/2"))
     alone = Journal(100)
@@ -108,7 +111,8 @@ def test_an_entry_s_size_counts_its_headers_whether_their_set_was_seen_before() 
     assert journal_module._HEADER_SIZES[small] == 46
 
 
-def test_remembered_header_sizes_are_bounded() -> None:
+def test_remembered_header_sizes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_module, "_HEADER_SIZES", {})
     journal = Journal(10)
     for number in range(journal_module.MAX_SIZED + 10):
         journal.append(_entry((("X-N", str(number)),)))
