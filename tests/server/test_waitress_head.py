@@ -120,6 +120,8 @@ def test_the_common_answer_is_made_from_a_template_that_is_remembered(
     assert template.text == (
         "HTTP/1.1 %s\r\nContent-Length: %s\r\nContent-Type: %s\r\nDate: %s\r\nServer: %s\r\n\r\n"
     )
+    no_length = [("date", "Thu, 01 Jan 1970 00:00:00 GMT"), ("server", "zitadel")]
+    _task(Mock, "1.1", None, "200 OK", None, no_length, "waitress").build_response_header()
     assert head_module._TEMPLATES[("date", "server")] is None  # no Content-Length
 
 
